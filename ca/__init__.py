@@ -1,0 +1,37 @@
+"""PKI core: algorithms, the CA hierarchy and certificate profiles.
+
+Knows nothing of HTTP, databases or the CLI; callers pass keys, certificates and the time.
+"""
+
+from .algorithms import KeySigner, SignatureAlgorithm, SoftwareSigner, algorithm_of, generate_private_key
+from .authority import CertificateAuthority, create_issuing_ca, create_root_certificate
+from .errors import CAError, KeyDecryptionError, ProfileError, UnsupportedAlgorithmError
+from .profiles import (
+    ISSUING_CA_PROFILE,
+    ROOT_CA_PROFILE,
+    SEAL_PROFILE,
+    CertificateKind,
+    CertificateProfile,
+    organisation_name,
+)
+
+__all__ = [
+    "ISSUING_CA_PROFILE",
+    "ROOT_CA_PROFILE",
+    "SEAL_PROFILE",
+    "CAError",
+    "CertificateAuthority",
+    "CertificateKind",
+    "CertificateProfile",
+    "KeyDecryptionError",
+    "KeySigner",
+    "ProfileError",
+    "SignatureAlgorithm",
+    "SoftwareSigner",
+    "UnsupportedAlgorithmError",
+    "algorithm_of",
+    "create_issuing_ca",
+    "create_root_certificate",
+    "generate_private_key",
+    "organisation_name",
+]
