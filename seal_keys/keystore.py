@@ -1,0 +1,189 @@
+"""Key stores: where seal and CA private keys live. One :class:`KeyStore` protocol.
+
+The software key store keeps every private key encrypted at rest: PKCS #8 DER sealed with
+AES-256-GCM under a key derived from the passphrase by scrypt (RFC 7914), one random salt and
+nonce per key, the key's identifier and algorithm bound in as associated data so files cannot be
+swapped. We do not use cryptography's ``BestAvailableEncryption`` for PKCS #8 because its KDF and
+cost cannot be chosen; scrypt at n=2**15 makes an offline guess of a stolen file expensive.
+
+A PKCS #11 store (HSM) implements the same protocol in a later module.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from ca import KeySigner, SignatureAlgorithm, SoftwareSigner, algorithm_of, generate_private_key
+
+from .errors import KeyNotFoundError, KeyStoreError, WrongPassphraseError
+
+FORMAT = "yinxin-key/1"
+_KEY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# RFC 7914 §2 parameters; 2**15 × 8 × 128 B = 32 MiB of memory per derivation.
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+MIN_PASSPHRASE_LENGTH = 8
+
+
+class KeyStore(Protocol):
+    """Generates keys that never leave the store and hands out signers for them."""
+
+    def generate(self, *, algorithm: SignatureAlgorithm, key_id: str | None = None) -> str:
+        """Generate a key pair inside the store; return its identifier."""
+
+    def signer(self, key_id: str) -> KeySigner:
+        """A signer for the key ``key_id``."""
+
+    def public_key(self, key_id: str) -> PublicKeyTypes:
+        """The public key of ``key_id``."""
+
+    def key_ids(self) -> list[str]:
+        """Identifiers of every key in the store."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _derive(passphrase: str, salt: bytes, *, n: int, r: int, p: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+@dataclass(repr=False)
+class SoftwareKeyStore:
+    """Encrypted key files in one directory (``<home>/keystore``), mode 0600, written atomically.
+
+    The passphrase is held in memory only; ``repr`` hides it.
+    """
+
+    directory: Path
+    passphrase: str
+    _unlocked: dict[str, SoftwareSigner] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        if len(self.passphrase) < MIN_PASSPHRASE_LENGTH:
+            raise KeyStoreError(f"the key store passphrase must be at least {MIN_PASSPHRASE_LENGTH} characters")
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KeyStoreError(f"cannot create key store directory {self.directory}") from exc
+
+    def __repr__(self) -> str:
+        return f"SoftwareKeyStore(directory={str(self.directory)!r})"
+
+    def _path(self, key_id: str) -> Path:
+        if not _KEY_ID.match(key_id):
+            raise KeyNotFoundError(f"invalid key identifier {key_id!r}")
+        return self.directory / f"{key_id}.key.json"
+
+    def generate(self, *, algorithm: SignatureAlgorithm, key_id: str | None = None) -> str:
+        key_id = key_id or f"key-{secrets.token_hex(8)}"
+        path = self._path(key_id)
+        if path.exists():
+            raise KeyStoreError(f"a key named {key_id!r} already exists")
+        private_key = generate_private_key(algorithm)
+        self._write(path, key_id, SoftwareSigner(private_key))
+        return key_id
+
+    def _write(self, path: Path, key_id: str, signer: SoftwareSigner) -> None:
+        der = signer.private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+        algorithm = signer.algorithm.value
+        aad = f"{FORMAT}|{key_id}|{algorithm}".encode()
+        kek = _derive(self.passphrase, salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+        document = {
+            "format": FORMAT,
+            "key_id": key_id,
+            "algorithm": algorithm,
+            "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
+            "cipher": "aes-256-gcm",
+            "nonce": _b64(nonce),
+            "ciphertext": _b64(AESGCM(kek).encrypt(nonce, der, aad)),
+            "public_key": signer.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode("ascii"),
+        }
+        tmp = path.with_suffix(f".tmp-{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        self._unlocked[key_id] = signer
+
+    def _read(self, key_id: str) -> dict[str, object]:
+        path = self._path(key_id)
+        try:
+            document: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise KeyNotFoundError(f"no key {key_id!r} in the key store") from None
+        except (OSError, ValueError) as exc:
+            raise KeyStoreError(f"key file for {key_id!r} is unreadable or damaged") from exc
+        if document.get("format") != FORMAT or document.get("key_id") != key_id:
+            raise KeyStoreError(f"key file for {key_id!r} has an unknown format or the wrong name")
+        return document
+
+    def signer(self, key_id: str) -> KeySigner:
+        if key_id in self._unlocked:
+            return self._unlocked[key_id]
+        document = self._read(key_id)
+        try:
+            kdf = document["kdf"]
+            assert isinstance(kdf, dict)
+            kek = _derive(
+                self.passphrase, _unb64(str(kdf["salt"])), n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"])
+            )
+            aad = f"{FORMAT}|{key_id}|{document['algorithm']}".encode()
+            der = AESGCM(kek).decrypt(_unb64(str(document["nonce"])), _unb64(str(document["ciphertext"])), aad)
+        except InvalidTag:
+            raise WrongPassphraseError(
+                f"cannot open key {key_id!r}: wrong passphrase, or the key file was altered"
+            ) from None
+        except (KeyError, ValueError, TypeError, AssertionError) as exc:
+            raise KeyStoreError(f"key file for {key_id!r} is damaged") from exc
+        private_key = serialization.load_der_private_key(der, password=None)
+        signer = SoftwareSigner(private_key)
+        if signer.algorithm.value != document["algorithm"]:
+            raise KeyStoreError(f"key file for {key_id!r} does not match its declared algorithm")
+        self._unlocked[key_id] = signer
+        return signer
+
+    def public_key(self, key_id: str) -> PublicKeyTypes:
+        document = self._read(key_id)
+        key = serialization.load_pem_public_key(str(document["public_key"]).encode("ascii"))
+        algorithm_of(key)  # fail closed on a key type we do not support
+        return key
+
+    def key_ids(self) -> list[str]:
+        return sorted(p.name.removesuffix(".key.json") for p in self._key_files())
+
+    def _key_files(self) -> Iterator[Path]:
+        return self.directory.glob("*.key.json")
+
+    def check_passphrase(self) -> None:
+        """Open one key (if any) so a wrong passphrase is reported before any work starts."""
+        ids = self.key_ids()
+        if ids:
+            self.signer(ids[0])
