@@ -1,0 +1,423 @@
+"""The composition root: one Yinxin home wired into working objects.
+
+``TrustService`` joins the core packages (ca, seal_keys, issuance, verification) to the registry and
+the key store of one home directory. The CLI and the HTTP API both drive it; neither holds business
+rules of its own. The passphrase is asked for lazily, so commands that need no private key (verify,
+show, list) never ask for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+import ca
+from issuance.catalog import BUILTIN_TYPES, LicenseType, lookup, validate_fields
+from issuance.credential import CredentialClaims, issue_credential
+from issuance.errors import FieldValidationError, IssuanceError
+from issuance.identifier import LicenseIdentifier, new_serial, validate_uscc
+from issuance.qrimage import render_qr_png
+from issuance.render import LicenseFace, render_license_face
+from issuance.stamp import stamp_pdf
+from registry import Registry, create_engine_for, upgrade
+from registry.errors import NotFoundError
+from registry.records import DepartmentRecord, LicenseRecord, SealRecord
+from seal_keys.keystore import SoftwareKeyStore
+from seal_keys.seal import Department, SealType, make_seal
+from verification.pdf import verify_pdf
+from verification.qr import verify_qr
+from verification.result import VerificationResult
+from verification.trust import TrustStore
+
+from .settings import Settings
+
+ROOT_KEY_ID = "root-ca"
+ISSUING_KEY_ID = "issuing-ca"
+API_KEY_PREFIX = "yx_"
+MAX_NAME_LENGTH = 100
+
+
+class ServiceError(Exception):
+    """An operation of the trust service cannot be done; the message is safe to show."""
+
+    code = "service_error"
+    status = 400
+
+    def __init__(self, public_message: str) -> None:
+        super().__init__(public_message)
+        self.public_message = public_message
+
+
+class NotInitialisedError(ServiceError):
+    """The home has no CA yet: run ``yinxin init``."""
+
+    code = "not_initialised"
+    status = 409
+
+
+class ForbiddenError(ServiceError):
+    """The caller may not act on that department's seals, licences or types."""
+
+    code = "forbidden"
+    status = 403
+
+
+class ConflictError(ServiceError):
+    """The operation conflicts with what exists (already initialised, duplicate department)."""
+
+    code = "conflict"
+    status = 409
+
+
+def utc_now() -> datetime:
+    """The real clock; injected everywhere else."""
+    return datetime.now(UTC)
+
+
+def hash_api_key(key: str) -> str:
+    """API keys are stored as SHA-256 hex: they are 256-bit random, so no slow hash is needed."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _pem(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+@dataclass
+class TrustService:
+    """Everything one home can do. Build it with :meth:`open`."""
+
+    settings: Settings
+    registry: Registry
+    passphrase: Callable[[], str]
+    clock: Callable[[], datetime] = utc_now
+    _keystore: SoftwareKeyStore | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        passphrase: Callable[[], str],
+        clock: Callable[[], datetime] = utc_now,
+        migrate: bool = True,
+    ) -> TrustService:
+        """Open (and migrate) the database of ``settings`` and return a service over it."""
+        settings.home.mkdir(parents=True, exist_ok=True)
+        engine = create_engine_for(settings.database_url)
+        if migrate:
+            upgrade(engine)
+        return cls(settings=settings, registry=Registry(engine, clock=clock), passphrase=passphrase, clock=clock)
+
+    # -- key store -------------------------------------------------------------------------------
+    @property
+    def keystore(self) -> SoftwareKeyStore:
+        """The software key store, opened with the passphrase on first use."""
+        if self._keystore is None:
+            store = SoftwareKeyStore(self.settings.keystore_dir, self.passphrase())
+            store.check_passphrase()
+            self._keystore = store
+        return self._keystore
+
+    # -- CA ----------------------------------------------------------------------------------------
+    def is_initialised(self) -> bool:
+        """Whether a root and an issuing CA exist in this home."""
+        return bool(self.registry.certificates_of_kind("issuing-ca"))
+
+    def initialise(self, *, algorithm: str | None = None) -> dict[str, Any]:
+        """Create the root CA and the issuing CA, register the built-in licence types (``yinxin init``)."""
+        if self.is_initialised():
+            raise ConflictError(f"{self.settings.home} is already initialised")
+        chosen = ca.SignatureAlgorithm.parse(algorithm or self.settings.algorithm)
+        now = self.clock()
+        store = self.keystore
+        root_signer = store.signer(store.generate(algorithm=chosen, key_id=ROOT_KEY_ID))
+        root_cert = ca.create_root_certificate(
+            signer=root_signer,
+            subject=ca.organisation_name(organization=self.settings.root_name),
+            now=now,
+        )
+        root = ca.CertificateAuthority(certificate=root_cert, signer=root_signer)
+        issuing_signer = store.signer(store.generate(algorithm=chosen, key_id=ISSUING_KEY_ID))
+        issuing = ca.create_issuing_ca(
+            root=root,
+            signer=issuing_signer,
+            subject=ca.organisation_name(organization=self.settings.issuing_name),
+            now=now,
+        )
+        with self.registry.transaction() as tx:
+            tx.add_certificate(kind="root-ca", der=root_cert.public_bytes(serialization.Encoding.DER),
+                               key_id=ROOT_KEY_ID)
+            tx.add_certificate(kind="issuing-ca",
+                               der=issuing.certificate.public_bytes(serialization.Encoding.DER),
+                               key_id=ISSUING_KEY_ID)
+            tx.ensure_license_types(
+                (t.code, t.short_name, t.name, t.definer_uscc, t.definer_name, t.holder_kind.value)
+                for t in BUILTIN_TYPES
+            )
+            tx.record_event(kind="ca.initialised", actor="admin", subject=root_cert.subject.rfc4514_string(),
+                            detail={"algorithm": chosen.value,
+                                    "root_serial": format(root_cert.serial_number, "x"),
+                                    "issuing_serial": format(issuing.certificate.serial_number, "x")})
+        paths = self.export_ca_certificates()
+        if not self.settings.config_path.exists():
+            self.settings.config_path.write_text(self.settings.to_toml(), encoding="utf-8")
+        return {"algorithm": chosen.value, "root_certificate": str(paths["root"]),
+                "issuing_certificate": str(paths["issuing"])}
+
+    def export_ca_certificates(self, directory: Path | None = None) -> dict[str, Path]:
+        """Write the root and issuing CA certificates as PEM (default: ``<home>/ca``)."""
+        directory = directory or self.settings.home / "ca"
+        directory.mkdir(parents=True, exist_ok=True)
+        root = directory / "root.pem"
+        issuing = directory / "issuing.pem"
+        root.write_bytes(b"".join(_pem(c) for c in self.root_certificates()))
+        issuing.write_bytes(b"".join(_pem(c) for c in self._certificates("issuing-ca")))
+        return {"root": root, "issuing": issuing}
+
+    def _certificates(self, kind: str) -> list[x509.Certificate]:
+        return [x509.load_der_x509_certificate(r.der) for r in self.registry.certificates_of_kind(kind)]
+
+    def root_certificates(self) -> list[x509.Certificate]:
+        """The trust anchors of this home."""
+        return self._certificates("root-ca")
+
+    def issuing_authority(self) -> ca.CertificateAuthority:
+        """The issuing CA with its key unlocked from the key store."""
+        records = self.registry.certificates_of_kind("issuing-ca")
+        if not records:
+            raise NotInitialisedError(f"{self.settings.home} has no CA yet: run `yinxin init` first")
+        record = records[-1]
+        if record.key_id is None:
+            raise ServiceError("the issuing CA's key is not in this home's key store")
+        return ca.CertificateAuthority(
+            certificate=x509.load_der_x509_certificate(record.der), signer=self.keystore.signer(record.key_id)
+        )
+
+    def trust_store(self) -> TrustStore:
+        """Trust anchors (root CAs) plus every certificate we issued, for chain building."""
+        roots = self.root_certificates()
+        if not roots:
+            raise NotInitialisedError(f"{self.settings.home} has no CA yet: run `yinxin init` first")
+        known = self._certificates("issuing-ca") + self._certificates("seal")
+        return TrustStore(anchors=tuple(roots), certificates=tuple(known))
+
+    # -- departments and seals -----------------------------------------------------------------------
+    def add_department(self, *, uscc: str, name: str) -> tuple[DepartmentRecord, str]:
+        """Register a department (name + USCC per GB 32100); return it and its new API key (shown once)."""
+        uscc = validate_uscc(uscc, field="uscc")
+        name = name.strip()
+        if not name:
+            raise FieldValidationError("name", "must not be empty")
+        if len(name) > MAX_NAME_LENGTH:
+            raise FieldValidationError("name", f"at most {MAX_NAME_LENGTH} characters")
+        api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        with self.registry.transaction() as tx:
+            record = tx.add_department(uscc=uscc, name=name, api_key_hash=hash_api_key(api_key))
+            tx.record_event(kind="department.added", actor="admin", subject=uscc, detail={"name": name})
+        return record, api_key
+
+    def department(self, uscc: str) -> DepartmentRecord:
+        """The department with this USCC."""
+        return self.registry.get_department(uscc)
+
+    def department_for_api_key(self, api_key: str) -> DepartmentRecord | None:
+        """The department an API key belongs to, if any."""
+        return self.registry.department_by_api_key_hash(hash_api_key(api_key))
+
+    def create_seal(self, *, uscc: str, seal_type: str = "公章", holder_name: str | None = None) -> SealRecord:
+        """Make a seal for a department: key in the key store, certificate, image (``yinxin seal create``)."""
+        dept = self.registry.get_department(uscc)
+        authority = self.issuing_authority()
+        seal = make_seal(
+            department=Department(uscc=dept.uscc, name=dept.name),
+            seal_type=SealType.parse(seal_type),
+            keystore=self.keystore,
+            authority=authority,
+            algorithm=ca.algorithm_of(authority.signer.public_key()),
+            now=self.clock(),
+            holder_name=holder_name,
+        )
+        with self.registry.transaction() as tx:
+            record = tx.add_seal(
+                seal_id=seal.seal_id,
+                department_uscc=dept.uscc,
+                name=seal.name,
+                seal_type=seal.seal_type.value,
+                key_id=seal.key_id,
+                certificate_der=seal.certificate.public_bytes(serialization.Encoding.DER),
+                image_png=seal.image.png,
+                image_width_mm=seal.image.width_mm,
+            )
+            tx.record_event(kind="seal.created", actor="admin", subject=seal.seal_id,
+                            detail={"department": dept.uscc, "type": seal.seal_type.value,
+                                    "certificate_serial": format(seal.certificate.serial_number, "x")})
+        return record
+
+    # -- licences ------------------------------------------------------------------------------------
+    def issue_license(
+        self, *, department_uscc: str, license_type: str, fields: Mapping[str, object], actor: str
+    ) -> LicenseRecord:
+        """Issue a licence: validate, identify, sign its QR credential, render and seal its PDF, record it.
+
+        Nothing is written unless every step succeeded (one transaction for the licence and its event).
+        """
+        now = self.clock()
+        lt = lookup(license_type)
+        values = validate_fields(lt, fields, today=now.date())
+        dept = self.registry.get_department(department_uscc)
+        seal_record = self.registry.active_official_seal(dept.uscc)
+        if seal_record is None:
+            raise ServiceError(f"department {dept.uscc} has no active official seal (公章): "
+                               "run `yinxin seal create` first")
+        seal_cert = x509.load_der_x509_certificate(self.registry.get_certificate(seal_record.certificate_id).der)
+        issuing = self._certificates("issuing-ca")
+        signer = self.keystore.signer(seal_record.key_id)
+        identifier = LicenseIdentifier.compose(
+            type_code=lt.code, issuer_code=dept.uscc, serial=new_serial(), version=1
+        )
+        valid_from, valid_until = _validity(lt, values)
+        credential_expiry = seal_cert.not_valid_after_utc
+        if valid_until is not None:
+            credential_expiry = min(
+                credential_expiry, datetime.combine(valid_until + timedelta(days=1), datetime.min.time(), UTC)
+            )
+        if credential_expiry <= now:
+            raise FieldValidationError("valid_until", "the licence has already expired")
+        qr_text = issue_credential(
+            CredentialClaims(
+                issuer=dept.uscc,
+                license_identifier=str(identifier),
+                type_code=lt.code,
+                issued_at=now,
+                expires_at=credential_expiry,
+                claims=_disclosed_on_face(lt, values),
+            ),
+            signer=signer,
+            certificate=seal_cert,
+        )
+        face = LicenseFace(
+            title=lt.face_title,
+            fields=tuple((spec.label, values[spec.name]) for spec in lt.fields if values.get(spec.name)),
+            identifier=str(identifier),
+            issuer_name=dept.name,
+            issue_date=now.date(),
+            qr_png=render_qr_png(qr_text),
+        )
+        pdf = stamp_pdf(
+            render_license_face(face),
+            signer=signer,
+            certificate=seal_cert,
+            chain=issuing,
+            seal_png=seal_record.image_png,
+            reason=f"{lt.name}签发",
+            location=dept.name,
+            signing_time=now,
+        )
+        with self.registry.transaction() as tx:
+            record = tx.add_license(
+                identifier=str(identifier),
+                type_code=lt.code,
+                department_uscc=dept.uscc,
+                seal_id=seal_record.seal_id,
+                serial=identifier.serial,
+                version=identifier.version,
+                holder_name=values[lt.holder_name_field],
+                holder_code=values[lt.holder_code_field],
+                fields=values,
+                status="active",
+                issued_at=now,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                qr_text=qr_text,
+                pdf=pdf,
+            )
+            tx.record_event(kind="license.issued", actor=actor, subject=str(identifier),
+                            detail={"type": lt.code, "department": dept.uscc, "seal": seal_record.seal_id})
+        return record
+
+    def get_license(self, identifier: str) -> LicenseRecord:
+        """A licence by its GB/T 36904 identifier."""
+        LicenseIdentifier.parse(identifier)
+        return self.registry.get_license(identifier)
+
+    # -- verification ----------------------------------------------------------------------------------
+    def verify_qr_text(self, text: str, *, actor: str) -> VerificationResult:
+        """Verify a QR credential against this home's trust anchors and the registry's status."""
+        result = verify_qr(text, trust=self.trust_store(), now=self.clock(), status_source=self.registry)
+        self._record_verification(result, actor=actor)
+        return result
+
+    def verify_pdf_bytes(self, data: bytes, *, actor: str) -> VerificationResult:
+        """Verify a sealed licence PDF against this home's trust anchors and the registry's status."""
+        result = verify_pdf(data, trust_roots=self.root_certificates() or _no_roots(self.settings),
+                            now=self.clock(), status_source=self.registry,
+                            max_size=self.settings.max_upload_bytes)
+        self._record_verification(result, actor=actor)
+        return result
+
+    def _record_verification(self, result: VerificationResult, *, actor: str) -> None:
+        self.registry.record_event(
+            kind="license.verified", actor=actor, subject=result.license_identifier or "",
+            detail={"kind": result.kind, "verdict": result.verdict.value, "reasons": result.reasons},
+        )
+
+
+def _no_roots(settings: Settings) -> list[x509.Certificate]:
+    raise NotInitialisedError(f"{settings.home} has no CA yet: run `yinxin init` first")
+
+
+def _validity(lt: LicenseType, values: Mapping[str, str]) -> tuple[date | None, date | None]:
+    def parse(name: str) -> date | None:
+        text = values.get(name, "")
+        if not text or text == "长期":
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+
+    return parse("valid_from"), parse("valid_until")
+
+
+def _disclosed_on_face(lt: LicenseType, values: Mapping[str, str]) -> dict[str, str]:
+    """Claims carried by the QR printed on the licence face: who holds it, masked, and until when.
+
+    The full record stays in the registry; the printed QR discloses no more than the face shows
+    about the holder, with identity numbers masked (a photocopy of the face must not leak them).
+    """
+    claims: dict[str, str] = {}
+    for spec in lt.fields:
+        value = values.get(spec.name)
+        if not value:
+            continue
+        if spec.name == lt.holder_name_field:
+            claims["name"] = value
+        elif spec.name == lt.holder_code_field:
+            claims["holder_code"] = spec.mask(value) if spec.masking else value
+        elif spec.name == "valid_until":
+            claims["valid_until"] = value
+        elif spec.name == "vehicle_class":
+            claims["vehicle_class"] = value
+    return claims
+
+
+__all__ = [
+    "ConflictError",
+    "ForbiddenError",
+    "IssuanceError",
+    "NotFoundError",
+    "NotInitialisedError",
+    "ServiceError",
+    "TrustService",
+    "hash_api_key",
+    "utc_now",
+]

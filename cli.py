@@ -1,0 +1,454 @@
+"""``yinxin``: the administrator's and operator's command line.
+
+A thin layer over :class:`api.service.TrustService`: it parses arguments, asks for the passphrase
+when a private key is needed, prints a table or one JSON document (``--json``), and maps errors to
+exit codes in one place (:func:`main`). No traceback reaches the user unless ``--verbose``.
+
+Exit codes: 0 success (for ``verify``: VALID); 1 verified INVALID; 2 bad input or usage;
+3 verified INDETERMINATE; 4 configuration or state problem (not initialised, wrong passphrase);
+5 not found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_INDETERMINATE = 3
+EXIT_CONFIG = 4
+EXIT_NOT_FOUND = 5
+
+MAX_QR_TEXT = 4096
+
+
+class CLIError(Exception):
+    """A user-facing failure with its exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _passphrase_provider(*, confirm: bool = False, allow_ephemeral: bool = False) -> Callable[[], str]:
+    """Passphrase from ``YINXIN_PASSPHRASE``, else a prompt on a terminal; never from a file or argv."""
+
+    def provide() -> str:
+        value = os.environ.get("YINXIN_PASSPHRASE")
+        if value:
+            return value
+        if sys.stdin.isatty():
+            first = getpass.getpass("Key store passphrase: ")
+            if confirm and getpass.getpass("Repeat passphrase: ") != first:
+                raise CLIError("the passphrases do not match", EXIT_USAGE)
+            return first
+        if allow_ephemeral:
+            print("yinxin: YINXIN_PASSPHRASE is not set and there is no terminal; this demo home's keys are "
+                  "locked with a random passphrase that is not saved anywhere.", file=sys.stderr)
+            return secrets.token_urlsafe(24)
+        raise CLIError("the key store passphrase is needed: set YINXIN_PASSPHRASE or run on a terminal",
+                       EXIT_CONFIG)
+
+    cached: list[str] = []
+
+    def once() -> str:
+        if not cached:
+            cached.append(provide())
+        return cached[0]
+
+    return once
+
+
+def _service(args: argparse.Namespace, *, confirm: bool = False, allow_ephemeral: bool = False) -> Any:
+    from api.service import TrustService
+    from api.settings import load_settings, resolve_home
+
+    settings = load_settings(resolve_home(args.home))
+    return TrustService.open(settings, passphrase=_passphrase_provider(confirm=confirm,
+                                                                       allow_ephemeral=allow_ephemeral))
+
+
+def _emit(args: argparse.Namespace, document: Any, human: Callable[[], None]) -> None:
+    if args.json:
+        print(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    else:
+        human()
+
+
+def _table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> None:
+    from unicodedata import east_asian_width
+
+    def width(text: str) -> int:
+        return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v + " " * (w - width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    print(line(headers))
+    print(line(["-" * w for w in widths]))
+    for row in cells:
+        print(line(row))
+
+
+# -- commands ----------------------------------------------------------------------------------------
+def cmd_init(args: argparse.Namespace) -> int:
+    service = _service(args, confirm=True)
+    info = service.initialise(algorithm=args.algorithm)
+    info["home"] = str(service.settings.home)
+    _emit(args, info, lambda: print(
+        f"Initialised {info['home']}: root and issuing CA ({info['algorithm']}).\n"
+        f"Root certificate: {info['root_certificate']}"))
+    return EXIT_OK
+
+
+def cmd_dept_add(args: argparse.Namespace) -> int:
+    service = _service(args)
+    record, api_key = service.add_department(uscc=args.uscc, name=args.name)
+    document = {"uscc": record.uscc, "name": record.name, "api_key": api_key}
+    _emit(args, document, lambda: print(
+        f"Department {record.name} ({record.uscc}) registered.\n"
+        f"API key (shown once, store it safely): {api_key}"))
+    return EXIT_OK
+
+
+def cmd_dept_list(args: argparse.Namespace) -> int:
+    records = _service(args).registry.list_departments()
+    document = [{"uscc": r.uscc, "name": r.name} for r in records]
+    _emit(args, document, lambda: _table([(r.uscc, r.name) for r in records], ["USCC", "名称 Name"]))
+    return EXIT_OK
+
+
+def _seal_document(record: Any) -> dict[str, Any]:
+    return {"seal_id": record.seal_id, "department": record.department_uscc, "name": record.name,
+            "type": record.seal_type, "status": record.status, "key_id": record.key_id,
+            "created_at": record.created_at.isoformat()}
+
+
+def cmd_seal_create(args: argparse.Namespace) -> int:
+    record = _service(args).create_seal(uscc=args.dept, seal_type=args.type, holder_name=args.holder_name)
+    _emit(args, _seal_document(record), lambda: print(f"Seal {record.name} made: {record.seal_id}"))
+    return EXIT_OK
+
+
+def cmd_seal_list(args: argparse.Namespace) -> int:
+    records = _service(args).registry.list_seals(department_uscc=args.dept)
+    _emit(args, [_seal_document(r) for r in records], lambda: _table(
+        [(r.seal_id, r.department_uscc, r.seal_type, r.status, r.name) for r in records],
+        ["ID", "Department", "类型 Type", "状态 Status", "名称 Name"]))
+    return EXIT_OK
+
+
+def cmd_seal_show(args: argparse.Namespace) -> int:
+    from cryptography import x509
+
+    service = _service(args)
+    record = service.registry.get_seal(args.seal_id)
+    cert = x509.load_der_x509_certificate(service.registry.get_certificate(record.certificate_id).der)
+    document = _seal_document(record) | {
+        "certificate": {"subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(),
+                        "serial": format(cert.serial_number, "x"),
+                        "not_before": cert.not_valid_before_utc.isoformat(),
+                        "not_after": cert.not_valid_after_utc.isoformat()},
+        "image_width_mm": record.image_width_mm,
+    }
+    if args.image_out:
+        Path(args.image_out).write_bytes(record.image_png)
+        document["image"] = str(args.image_out)
+
+    def human() -> None:
+        for key, value in document.items():
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    print(f"{key}.{k}: {v}")
+            else:
+                print(f"{key}: {value}")
+
+    _emit(args, document, human)
+    return EXIT_OK
+
+
+def _parse_fields(args: argparse.Namespace) -> dict[str, object]:
+    fields: dict[str, object] = {}
+    if args.fields_json:
+        try:
+            loaded = json.loads(Path(args.fields_json).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CLIError(f"--fields-json: cannot read {args.fields_json}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise CLIError("--fields-json: expected a JSON object of field name → value")
+        fields.update(loaded)
+    for item in args.field or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CLIError(f"--field: expected NAME=VALUE, got {item!r}")
+        fields[key.strip()] = value
+    return fields
+
+
+def _license_document(record: Any) -> dict[str, Any]:
+    return {"identifier": record.identifier, "type": record.type_code, "department": record.department_uscc,
+            "holder_name": record.holder_name, "status": record.status, "version": record.version,
+            "issued_at": record.issued_at.isoformat(),
+            "valid_until": record.valid_until.isoformat() if record.valid_until else None,
+            "fields": dict(record.fields), "qr_text": record.qr_text}
+
+
+def _write_outputs(record: Any, out_dir: Path | None, document: dict[str, Any]) -> None:
+    if out_dir is None:
+        return
+    from issuance.qrimage import render_qr_png
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = record.identifier.replace(".", "_")
+    pdf = out_dir / f"{stem}.pdf"
+    png = out_dir / f"{stem}.qr.png"
+    pdf.write_bytes(record.pdf)
+    png.write_bytes(render_qr_png(record.qr_text))
+    document["pdf"] = str(pdf)
+    document["qr_png"] = str(png)
+
+
+def cmd_license_issue(args: argparse.Namespace) -> int:
+    service = _service(args)
+    record = service.issue_license(department_uscc=args.dept, license_type=args.type,
+                                   fields=_parse_fields(args), actor=f"cli:{args.dept}")
+    document = _license_document(record)
+    _write_outputs(record, Path(args.out) if args.out else None, document)
+    _emit(args, document, lambda: print(
+        f"Issued {record.identifier}" + (f"\nPDF: {document['pdf']}\nQR: {document['qr_png']}"
+                                         if "pdf" in document else "")))
+    return EXIT_OK
+
+
+def cmd_license_show(args: argparse.Namespace) -> int:
+    record = _service(args).get_license(args.identifier)
+    document = _license_document(record)
+    _write_outputs(record, Path(args.out) if args.out else None, document)
+
+    def human() -> None:
+        for key in ("identifier", "type", "department", "holder_name", "status", "issued_at", "valid_until"):
+            print(f"{key}: {document[key]}")
+        for key, value in document["fields"].items():
+            print(f"  {key}: {value}")
+
+    _emit(args, document, human)
+    return EXIT_OK
+
+
+VERDICT_LABELS = {"VALID": "有效 VALID", "INVALID": "无效 INVALID", "INDETERMINATE": "无法确认 INDETERMINATE"}
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    service = _service(args)
+    target = args.input
+    path = Path(target)
+    if len(target) < 1024 and not target.startswith("YX1:") and path.is_file():
+        data = path.read_bytes()
+        if data[:5] == b"%PDF-":
+            result = service.verify_pdf_bytes(data, actor="cli")
+        else:
+            try:
+                text = data.decode("ascii").strip()
+            except UnicodeDecodeError:
+                raise CLIError(f"{target}: neither a PDF nor a QR credential text file") from None
+            result = service.verify_qr_text(text[: MAX_QR_TEXT + 1], actor="cli")
+    else:
+        result = service.verify_qr_text(target.strip(), actor="cli")
+    document = result.to_dict()
+
+    def human() -> None:
+        print(f"结论 Verdict: {VERDICT_LABELS[result.verdict.value]}")
+        if result.license_identifier:
+            print(f"证照标识 Licence: {result.license_identifier}")
+        if result.license_status:
+            print(f"状态 Status: {result.license_status}")
+        for check in result.checks:
+            mark = {"passed": "✓", "failed": "✗", "skipped": "-", "indeterminate": "?"}[check.outcome.value]
+            print(f"  {mark} {check.name}" + (f": {check.detail}" if check.detail else ""))
+        for key, value in result.disclosed.items():
+            print(f"  {key}: {value}")
+
+    _emit(args, document, human)
+    return {"VALID": EXIT_OK, "INVALID": EXIT_INVALID, "INDETERMINATE": EXIT_INDETERMINATE}[result.verdict.value]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.settings import load_settings, resolve_home
+
+    home = resolve_home(args.home)
+    settings = load_settings(home)
+    os.environ["YINXIN_HOME"] = str(home)
+    uvicorn.run("api.app:app_from_environment", factory=True, host=args.host or settings.host,
+                port=args.port or settings.port, workers=args.workers, log_level="info")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from api.demo import run_demo
+    from api.settings import load_settings, resolve_home
+
+    home = resolve_home(args.home)
+    if home.exists() and any(home.iterdir()):
+        raise CLIError(f"{home} is not empty; the demo makes a fresh home (choose another --home)")
+    from api.service import TrustService
+
+    service = TrustService.open(load_settings(home), passphrase=_passphrase_provider(allow_ephemeral=True))
+    out = Path(args.out) if args.out else home / "demo"
+    document = run_demo(service, out_dir=out)
+
+    def human() -> None:
+        print(f"Demo home: {home}")
+        print(f"Root CA certificate: {document['root_certificate']}")
+        print(f"Department: {document['department']['name']} ({document['department']['uscc']})")
+        for lic in document["licenses"]:
+            print(f"- {lic['type_name']}: {lic['identifier']}\n  PDF {lic['pdf']}\n  QR  {lic['qr_png']}"
+                  f"\n  verify: {lic['verification']}")
+        print(f"\nTry: yinxin verify {document['licenses'][0]['pdf']} --home {home}")
+
+    _emit(args, document, human)
+    return EXIT_OK
+
+
+# -- parser --------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for shell-completion generators and tests)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", help="home directory (default: $YINXIN_HOME, else ./.yinxin)")
+    common.add_argument("--json", action="store_true", help="print one JSON document")
+    common.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
+
+    parser = argparse.ArgumentParser(prog="yinxin", parents=[common],
+                                     description="Yinxin (印信): electronic licences and electronic seals.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", parents=[common], help="create the root and issuing CA in the home")
+    p.add_argument("--algorithm", help="ecdsa-p256 (default), ed25519 or rsa")
+    p.set_defaults(func=cmd_init)
+
+    dept = sub.add_parser("dept", help="departments (发证部门)").add_subparsers(dest="action", required=True)
+    p = dept.add_parser("add", parents=[common], help="register a department and print its API key once")
+    p.add_argument("--uscc", required=True, help="统一社会信用代码 (GB 32100, 18 characters)")
+    p.add_argument("--name", required=True, help="the department's full name")
+    p.set_defaults(func=cmd_dept_add)
+    p = dept.add_parser("list", parents=[common], help="list departments")
+    p.set_defaults(func=cmd_dept_list)
+
+    seal = sub.add_parser("seal", help="electronic seals (电子印章)").add_subparsers(dest="action", required=True)
+    p = seal.add_parser("create", parents=[common], help="make a seal: key, certificate and image")
+    p.add_argument("--dept", required=True, help="the department's USCC")
+    p.add_argument("--type", default="公章", help="公章 (default), 合同专用章, 财务专用章, 发票专用章, 法定代表人名章")
+    p.add_argument("--holder-name", help="the person's name, for a 法定代表人名章")
+    p.set_defaults(func=cmd_seal_create)
+    p = seal.add_parser("list", parents=[common], help="list seals")
+    p.add_argument("--dept", help="only this department's seals")
+    p.set_defaults(func=cmd_seal_list)
+    p = seal.add_parser("show", parents=[common], help="show a seal and its certificate")
+    p.add_argument("seal_id")
+    p.add_argument("--image-out", help="write the seal image (PNG) to this file")
+    p.set_defaults(func=cmd_seal_show)
+
+    lic = sub.add_parser("license", help="electronic licences (电子证照)").add_subparsers(dest="action",
+                                                                                     required=True)
+    p = lic.add_parser("issue", parents=[common], help="issue a licence")
+    p.add_argument("--dept", required=True, help="the issuing department's USCC")
+    p.add_argument("--type", required=True,
+                   help="licence type: resident-id, driving-licence, business-licence, or a type code")
+    p.add_argument("--field", action="append", metavar="NAME=VALUE", help="a field value (repeatable)")
+    p.add_argument("--fields-json", help="a JSON file with the field values")
+    p.add_argument("--out", help="directory to write the sealed PDF and the QR PNG to")
+    p.set_defaults(func=cmd_license_issue)
+    p = lic.add_parser("show", parents=[common], help="show a licence")
+    p.add_argument("identifier", help="the GB/T 36904 licence identifier")
+    p.add_argument("--out", help="directory to write the sealed PDF and the QR PNG to")
+    p.set_defaults(func=cmd_license_show)
+
+    p = sub.add_parser("verify", parents=[common],
+                       help="verify a sealed PDF, a file holding QR text, or QR text (YX1:…)")
+    p.add_argument("input", help="a file path or the QR text itself")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("serve", parents=[common], help="run the HTTP API")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", parents=[common],
+                       help="make a fresh home with a department, its seal and one licence of each type")
+    p.add_argument("--out", help="where to write the PDFs and QR PNGs (default: HOME/demo)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _error_exit_code(exc: BaseException) -> int | None:
+    """Map the packages' root errors to exit codes; ``None`` for unexpected errors."""
+    from api.service import NotInitialisedError, ServiceError
+    from api.settings import SettingsError
+    from ca.errors import CAError
+    from issuance.errors import IssuanceError
+    from registry.errors import NotFoundError, RegistryError
+    from seal_keys.errors import SealKeyError, WrongPassphraseError
+    from verification.errors import VerificationError
+
+    table: list[tuple[type[BaseException], int]] = [
+        (CLIError, EXIT_USAGE),
+        (NotFoundError, EXIT_NOT_FOUND),
+        (NotInitialisedError, EXIT_CONFIG),
+        (WrongPassphraseError, EXIT_CONFIG),
+        (SettingsError, EXIT_CONFIG),
+        (RegistryError, EXIT_CONFIG),
+        (ServiceError, EXIT_USAGE),
+        (IssuanceError, EXIT_USAGE),
+        (VerificationError, EXIT_USAGE),
+        (SealKeyError, EXIT_CONFIG),
+        (CAError, EXIT_CONFIG),
+    ]
+    if isinstance(exc, CLIError):
+        return exc.exit_code
+    for kind, code in table:
+        if isinstance(exc, kind):
+            return code
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``yinxin`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except KeyboardInterrupt:
+        print("yinxin: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.verbose:
+            raise
+        exit_code = _error_exit_code(exc)
+        if exit_code is None:
+            print(f"yinxin: internal error ({type(exc).__name__}); run again with --verbose for details",
+                  file=sys.stderr)
+            return 70
+        message = getattr(exc, "public_message", None) or str(exc)
+        if args.json:
+            print(json.dumps({"error": getattr(exc, "code", "error"), "detail": message}, ensure_ascii=False))
+        print(f"yinxin: {message}", file=sys.stderr)
+        return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
