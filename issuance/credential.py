@@ -230,7 +230,8 @@ def issue_credential(
         raise CredentialError("the credential's validity must lie within the signer certificate's validity")
 
     protected = cbor2.dumps({HEADER_ALG: alg, HEADER_KID: kid_of(certificate)}, canonical=True)
-    payload = cbor2.dumps(claims.to_cwt(), canonical=True)
+    # Not canonical: the disclosed fields keep the issuer's order, which verifiers display as is.
+    payload = cbor2.dumps(claims.to_cwt())
     # RFC 9052 §4.4: Sig_structure = ["Signature1", body_protected, external_aad, payload].
     to_be_signed = cbor2.dumps(["Signature1", protected, b"", payload])
     signature = _cose_signature(alg, signer.sign(to_be_signed))
