@@ -113,7 +113,12 @@ def find_cjk_font(*, search_dirs: Sequence[Path] | None = None) -> CjkFont:
     for the face whose family ends in "SC" (simplified Chinese forms, as 国发〔1999〕25号 requires).
     Raises :class:`SealImageError` naming the package to install when none is found.
     """
-    directories = tuple(search_dirs) if search_dirs is not None else _FONT_DIRECTORIES
+    return _find_cjk_font(tuple(search_dirs) if search_dirs is not None else _FONT_DIRECTORIES)
+
+
+@functools.lru_cache(maxsize=8)
+def _find_cjk_font(directories: tuple[Path, ...]) -> CjkFont:
+    # Cached: probing a collection reads the whole file (~25 MB); a failure is not cached.
     for file_name in _FONT_FILES:
         for directory in directories:
             path = directory / file_name
