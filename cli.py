@@ -166,6 +166,11 @@ def cmd_seal_show(args: argparse.Namespace) -> int:
     if args.image_out:
         Path(args.image_out).write_bytes(record.image_png)
         document["image"] = str(args.image_out)
+    if args.certificate_out:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        Path(args.certificate_out).write_bytes(cert.public_bytes(Encoding.PEM))
+        document["certificate_file"] = str(args.certificate_out)
 
     def human() -> None:
         for key, value in document.items():
@@ -229,6 +234,17 @@ def cmd_license_issue(args: argparse.Namespace) -> int:
     _emit(args, document, lambda: print(
         f"Issued {record.identifier}" + (f"\nPDF: {document['pdf']}\nQR: {document['qr_png']}"
                                          if "pdf" in document else "")))
+    return EXIT_OK
+
+
+def cmd_license_list(args: argparse.Namespace) -> int:
+    records = _service(args).registry.list_licenses(department_uscc=args.dept, limit=args.limit)
+    document = [{"identifier": r.identifier, "type": r.type_code, "department": r.department_uscc,
+                 "holder_name": r.holder_name, "status": r.status, "issued_at": r.issued_at.isoformat()}
+                for r in records]
+    _emit(args, document, lambda: _table(
+        [(d["identifier"], d["holder_name"], d["status"], d["issued_at"][:19]) for d in document],
+        ["证照标识 Identifier", "持证人 Holder", "状态 Status", "Issued"]))
     return EXIT_OK
 
 
@@ -359,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = seal.add_parser("show", parents=[common], help="show a seal and its certificate")
     p.add_argument("seal_id")
     p.add_argument("--image-out", help="write the seal image (PNG) to this file")
+    p.add_argument("--certificate-out", help="write the seal certificate (PEM) to this file")
     p.set_defaults(func=cmd_seal_show)
 
     lic = sub.add_parser("license", help="electronic licences (电子证照)").add_subparsers(dest="action",
@@ -371,6 +388,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fields-json", help="a JSON file with the field values")
     p.add_argument("--out", help="directory to write the sealed PDF and the QR PNG to")
     p.set_defaults(func=cmd_license_issue)
+    p = lic.add_parser("list", parents=[common], help="list licences, newest first")
+    p.add_argument("--dept", help="only this department's licences")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=cmd_license_list)
     p = lic.add_parser("show", parents=[common], help="show a licence")
     p.add_argument("identifier", help="the GB/T 36904 licence identifier")
     p.add_argument("--out", help="directory to write the sealed PDF and the QR PNG to")
