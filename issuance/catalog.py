@@ -26,6 +26,7 @@ LONG_TERM = "长期"
 """The value of an end-of-validity field that has no end date (长期), as printed on Chinese licences."""
 
 _EARLIEST_DATE = date(1900, 1, 1)
+_MAX_CODE_INPUT = 64  # longest raw input taken for an 18-character code (spaces allowed)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONEY = re.compile(r"[0-9]{1,15}(\.[0-9]{1,6})?")
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
@@ -240,7 +241,7 @@ RESIDENT_ID_CARD = LicenseType(
         FieldSpec(name="address", label="住址", kind=FieldKind.TEXT, required=True),
         FieldSpec(
             name="holder_id_number", label="公民身份号码", kind=FieldKind.RESIDENT_ID, required=True,
-            max_length=18, masking="id_number",
+            masking="id_number",
         ),
         FieldSpec(
             name="issuing_authority", label="签发机关", kind=FieldKind.TEXT, required=True, max_length=100
@@ -286,7 +287,7 @@ DRIVING_LICENCE = LicenseType(
         ),
         FieldSpec(
             name="holder_id_number", label="证号", kind=FieldKind.RESIDENT_ID, required=True,
-            max_length=18, masking="id_number",
+            masking="id_number",
         ),
         FieldSpec(name="valid_from", label="有效起始日期", kind=FieldKind.DATE, required=True),
         FieldSpec(name="valid_until", label="有效期限", kind=FieldKind.DATE_OR_LONG_TERM, required=True),
@@ -308,7 +309,7 @@ BUSINESS_LICENCE = LicenseType(
     definer_uscc=_SAMR_USCC,
     holder_kind=HolderKind.LEGAL_PERSON,
     fields=(
-        FieldSpec(name="uscc", label="统一社会信用代码", kind=FieldKind.USCC, required=True, max_length=18),
+        FieldSpec(name="uscc", label="统一社会信用代码", kind=FieldKind.USCC, required=True),
         FieldSpec(name="name", label="名称", kind=FieldKind.TEXT, required=True),
         FieldSpec(name="entity_type", label="类型", kind=FieldKind.TEXT, required=True, max_length=100),
         FieldSpec(
@@ -407,13 +408,19 @@ def _normalise(spec: FieldSpec, value: object, today: date) -> str:
             return _date(spec, value, today).isoformat()
         except FieldValidationError as exc:
             raise FieldValidationError(spec.name, f"{exc.reason} (or {LONG_TERM})") from None
+    if kind is FieldKind.RESIDENT_ID or kind is FieldKind.USCC:
+        # The code validators drop grouping spaces and check the length themselves; this only
+        # keeps absurdly long input out of them.
+        if not isinstance(value, str):
+            raise FieldValidationError(spec.name, "must be text")
+        if len(value) > _MAX_CODE_INPUT:
+            raise FieldValidationError(spec.name, f"is {len(value)} characters long; at most 18 are expected")
+        if kind is FieldKind.RESIDENT_ID:
+            return validate_resident_id(value, today=today, field=spec.name)
+        return validate_uscc(value, field=spec.name)
     text = _text(spec, value)
     if kind is FieldKind.TEXT:
         return text
-    if kind is FieldKind.RESIDENT_ID:
-        return validate_resident_id(text, today=today, field=spec.name)
-    if kind is FieldKind.USCC:
-        return validate_uscc(text, field=spec.name)
     if kind is FieldKind.ENUM:
         for choice in spec.choices:
             if text == choice or (text.isascii() and text.upper() == choice):
