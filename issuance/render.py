@@ -47,7 +47,7 @@ PAGE_HEIGHT = 841.89
 
 # Where stamp.py places the department's seal: over the issuer's name and the date of issue,
 # as a paper licence is stamped. 120 pt ≈ 42 mm, the diameter of an official round seal.
-SEAL_BOX: tuple[float, float, float, float] = (395.0, 352.0, 515.0, 472.0)
+SEAL_BOX: tuple[int, int, int, int] = (395, 352, 515, 472)
 
 # The /Info key under which the GB/T 36904 licence identifier is stored (read by verification.pdf).
 LICENSE_IDENTIFIER_INFO_KEY = "/YinxinLicenseIdentifier"
@@ -93,7 +93,7 @@ class LicenseFace:
     """The date of issue (发证日期)."""
     qr_png: bytes
     """The QR code (PNG) holding the offline-verifiable credential."""
-    seal_box: tuple[float, float, float, float] = SEAL_BOX
+    seal_box: tuple[int, int, int, int] = SEAL_BOX
     """Where the seal goes; fixed by the layout, see :data:`SEAL_BOX`."""
 
 

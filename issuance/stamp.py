@@ -1,0 +1,235 @@
+# pyHanko leaves parts of its API unannotated; calling them is not an error here.
+# mypy: disable-error-code="no-untyped-call"
+"""Stamping a PDF with a department's seal: a visible PAdES signature (ETSI EN 319 142-1).
+
+The seal's picture is the signature's appearance and the department's seal certificate signs
+the document: a PAdES baseline B-B signature (ETSI EN 319 142-1 §6.3, SubFilter
+``ETSI.CAdES.detached``) added as an incremental update, so the licence face stays byte for
+byte what was rendered. The key never leaves its :class:`ca.KeySigner` (software key store
+today, PKCS #11 or SM2 back ends later): pyHanko builds the CMS structure and asks
+:class:`KeySignerAdapter` for the raw signature over the signed attributes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Sequence
+from datetime import datetime
+
+from asn1crypto import algos
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from PIL import Image
+from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils.content import ResourceType
+from pyhanko.pdf_utils.images import PdfImage
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.stamp import StaticStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from ca import KeySigner, SignatureAlgorithm
+
+from .errors import RenderError
+from .render import SEAL_BOX
+
+__all__ = ["KeySignerAdapter", "stamp_pdf"]
+
+# CMS signature algorithm (RFC 5652 §10.1.2) and message digest per key algorithm. ECDSA and
+# RSA keys hash with SHA-256 inside KeySigner.sign; Ed25519 signs the signed attributes
+# directly, and RFC 8419 §3.1 makes SHA-512 the message digest that goes with it.
+_MECHANISM: dict[SignatureAlgorithm, tuple[str, str]] = {
+    SignatureAlgorithm.ECDSA_P256_SHA256: ("sha256_ecdsa", "sha256"),
+    SignatureAlgorithm.ED25519: ("ed25519", "sha512"),
+    SignatureAlgorithm.RSA2048_SHA256: ("sha256_rsa", "sha256"),
+}
+# Upper bound of a raw signature's length, used for dry runs (size estimates).
+_MAX_SIGNATURE_LEN: dict[SignatureAlgorithm, int] = {
+    SignatureAlgorithm.ECDSA_P256_SHA256: 72,
+    SignatureAlgorithm.ED25519: 64,
+    SignatureAlgorithm.RSA2048_SHA256: 512,
+}
+
+
+def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+
+
+class KeySignerAdapter(signers.Signer):
+    """A pyHanko :class:`~pyhanko.sign.signers.Signer` that signs through a :class:`ca.KeySigner`.
+
+    It embeds the signer's certificate and ``chain`` (the issuing CA, optionally the root) in the
+    CMS ``certificates`` field (RFC 5652 §5.1) so that a validator can build the path to its
+    trust anchor.
+    """
+
+    def __init__(
+        self,
+        *,
+        key_signer: KeySigner,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate] = (),
+    ) -> None:
+        if certificate.public_key() != key_signer.public_key():
+            raise RenderError("the seal key does not match the seal certificate")
+        algorithm = key_signer.algorithm
+        if algorithm not in _MECHANISM:
+            raise RenderError(f"cannot stamp PDFs with {algorithm.value} keys")
+        mechanism, digest = _MECHANISM[algorithm]
+        self._key_signer = key_signer
+        self._algorithm = algorithm
+        self.digest_algorithm = digest
+        """The CMS message digest that goes with this key (``sha256`` or ``sha512``)."""
+        super().__init__(
+            signing_cert=_asn1_certificate(certificate),
+            cert_registry=SimpleCertificateStore.from_certs([_asn1_certificate(c) for c in chain]),
+            signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": mechanism}),
+        )
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+        """Sign the DER-encoded signed attributes (RFC 5652 §5.4) with the seal key."""
+        if digest_algorithm != self.digest_algorithm:
+            raise SigningError(
+                f"{self._algorithm.value} signs with {self.digest_algorithm}, not {digest_algorithm}"
+            )
+        if dry_run:
+            return bytes(_MAX_SIGNATURE_LEN[self._algorithm])
+        return self._key_signer.sign(data)
+
+    def __repr__(self) -> str:
+        return f"KeySignerAdapter(algorithm={self._algorithm.value})"
+
+
+def _reserved_bytes(certificates: Sequence[x509.Certificate]) -> int:
+    # The CMS object goes into /Contents as hex, two characters a byte. Reserve for the
+    # certificates, the signature and the signed attributes with room to spare, in multiples
+    # of 8 KiB (DESIGN.md: a fixed reservation skips pyHanko's dry-run size estimate).
+    der = sum(len(c.public_bytes(Encoding.DER)) for c in certificates) + 512 + 1536
+    return max(8192, -(-2 * der // 8192) * 8192)
+
+
+class _InkImage(PdfImage):
+    """The seal picture painted like ink: multiplied onto the page (ISO 32000-1 §11.3.5, blend
+    mode Multiply), so the issuer's name under the seal stays legible through the red, as it
+    does under a real stamp, while the transparent background leaves the page untouched."""
+
+    def render(self) -> bytes:
+        self.set_resource(
+            category=ResourceType.EXT_G_STATE,
+            name=generic.NameObject("/GSInk"),
+            value=generic.DictionaryObject(
+                {generic.NameObject("/BM"): generic.NameObject("/Multiply")}
+            ),
+        )
+        return b"q /GSInk gs " + super().render() + b" Q"
+
+
+def _seal_image(seal_png: bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(seal_png))
+        image.load()
+    except (OSError, ValueError) as exc:
+        raise RenderError("the seal image is not a readable PNG") from exc
+    # Keep the alpha channel: the seal must print as red ink over the text, not a white box.
+    return image.convert("RGBA")
+
+
+async def _sign(
+    pdf_signer: signers.PdfSigner,
+    writer: IncrementalPdfFileWriter,
+    *,
+    signing_time: datetime,
+    bytes_reserved: int,
+) -> bytes:
+    # The steps of PdfSigner.async_sign_pdf, with the session's clock set to ``signing_time`` so
+    # that the signature dictionary's /M (ISO 32000-1 §12.8.1, the signer-claimed time PAdES
+    # uses in place of CMS signingTime) comes from the caller, not from the wall clock.
+    session = pdf_signer.init_signing_session(writer)
+    session.system_time = signing_time
+    tbs = session.prepare_tbs_document(validation_info=None, bytes_reserved=bytes_reserved)
+    prepared, output = tbs.digest_tbs_document(output=io.BytesIO())
+    post = await tbs.perform_signature(
+        document_digest=prepared.document_digest,
+        pdf_cms_signed_attrs=PdfCMSSignedAttributes(
+            signing_time=signing_time,
+            cades_signed_attrs=pdf_signer.signature_meta.cades_signed_attr_spec,
+        ),
+    )
+    await post.post_signature_processing(output)
+    output.seek(0)
+    sealed: bytes = output.read()
+    return sealed
+
+
+def stamp_pdf(
+    pdf: bytes,
+    *,
+    signer: KeySigner,
+    certificate: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    seal_png: bytes,
+    box: tuple[float, float, float, float] = SEAL_BOX,
+    field_name: str = "Seal",
+    reason: str | None = None,
+    location: str | None = None,
+    signing_time: datetime,
+) -> bytes:
+    """Seal ``pdf`` with a visible PAdES B-B signature showing ``seal_png`` inside ``box``.
+
+    ``box`` is (x1, y1, x2, y2) in PDF points on the first page; the seal picture (RGBA, drawn
+    with its transparency) is centred in it. ``chain`` holds the certificates a validator needs
+    to reach its trust anchor (at least the issuing CA). ``signing_time`` (UTC-aware) becomes the
+    signature's /M time and the document's modification date. Runs its own event loop: call it
+    from synchronous code (a worker thread in an async server). Raises :class:`RenderError` if
+    the PDF cannot be read or signed.
+    """
+    if signing_time.tzinfo is None or signing_time.utcoffset() is None:
+        raise RenderError("signing time must be timezone-aware")
+    x1, y1, x2, y2 = box
+    if not (x2 > x1 and y2 > y1):
+        raise RenderError("the seal box must have a positive width and height")
+    adapter = KeySignerAdapter(key_signer=signer, certificate=certificate, chain=chain)
+    image = _seal_image(seal_png)
+    style = StaticStampStyle(
+        background=_InkImage(image, name="Seal"),
+        background_opacity=1.0,
+        border_width=0,
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins.uniform(0),
+        ),
+    )
+    metadata = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        reason=reason,
+        location=location,
+        md_algorithm=adapter.digest_algorithm,
+        subfilter=fields.SigSeedSubFilter.PADES,
+    )
+    pdf_signer = signers.PdfSigner(
+        metadata,
+        signer=adapter,
+        stamp_style=style,
+        new_field_spec=fields.SigFieldSpec(
+            sig_field_name=field_name, on_page=0, box=(round(x1), round(y1), round(x2), round(y2))
+        ),
+    )
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=True)
+        writer.document_meta.last_modified = signing_time
+        return asyncio.run(
+            _sign(
+                pdf_signer,
+                writer,
+                signing_time=signing_time,
+                bytes_reserved=_reserved_bytes([certificate, *chain]),
+            )
+        )
+    except (PdfError, SigningError) as exc:
+        raise RenderError("the PDF could not be sealed") from exc
