@@ -1,0 +1,29 @@
+"""Verification: QR credentials and sealed PDFs, against trust anchors and licence status.
+
+Verifiers return a :class:`VerificationResult` (verdict + checks); they raise only when the input
+cannot be evaluated at all. Knows nothing of HTTP, databases or the CLI.
+"""
+
+from .errors import InputTooLargeError, MalformedInputError, TrustConfigurationError, VerificationError
+from .pdf import verify_pdf
+from .ports import LicenseStatusSource, StatusUnavailableError
+from .qr import verify_qr
+from .result import Check, CheckOutcome, VerificationResult, Verdict, verdict_of
+from .trust import TrustStore
+
+__all__ = [
+    "Check",
+    "CheckOutcome",
+    "InputTooLargeError",
+    "LicenseStatusSource",
+    "MalformedInputError",
+    "StatusUnavailableError",
+    "TrustConfigurationError",
+    "TrustStore",
+    "VerificationError",
+    "VerificationResult",
+    "Verdict",
+    "verdict_of",
+    "verify_pdf",
+    "verify_qr",
+]
