@@ -54,7 +54,8 @@ class FieldKind(enum.Enum):
     ENUM = "enum"
     """One of the field's ``choices``."""
     MONEY = "money"
-    """A non-negative decimal amount (at most 6 decimal places) in the field's ``unit``."""
+    """A non-negative decimal amount (at most 6 decimal places) in the field's ``unit``, stored as the
+    bare number; the unit and 人民币 may be written around it (``100万元``, ``人民币100万元``)."""
 
 
 class HolderKind(enum.Enum):
@@ -427,13 +428,16 @@ def _normalise(spec: FieldSpec, value: object, today: date) -> str:
                 return choice
         raise FieldValidationError(spec.name, f"must be one of {', '.join(spec.choices)}")
     if kind is FieldKind.MONEY:
-        if not _MONEY.fullmatch(text):
+        amount = text.removeprefix("人民币").removesuffix("人民币")
+        if spec.unit:
+            amount = amount.removesuffix(spec.unit)
+        if not _MONEY.fullmatch(amount):
             raise FieldValidationError(
                 spec.name,
                 f"must be an amount in {spec.unit or 'the field unit'} such as 100 or 12.5,"
                 f" got {text[:20]!r}",
             )
-        return format(Decimal(text).normalize(), "f")
+        return format(Decimal(amount).normalize(), "f")
     assert_never(kind)
 
 

@@ -269,11 +269,15 @@ def test_valid_faces_pass_unchanged(license_type, fields):
         (BUSINESS_LICENCE, BUSINESS, "registered_capital", "100.50", "100.5"),
         (BUSINESS_LICENCE, BUSINESS, "registered_capital", "0100", "100"),
         (BUSINESS_LICENCE, BUSINESS, "registered_capital", "12.000001", "12.000001"),
+        (BUSINESS_LICENCE, BUSINESS, "registered_capital", "100万元", "100"),
+        (BUSINESS_LICENCE, BUSINESS, "registered_capital", "人民币50.5万元", "50.5"),
+        (BUSINESS_LICENCE, BUSINESS, "registered_capital", "50万元人民币", "50"),
         (BUSINESS_LICENCE, BUSINESS, "business_term", "2045-02-28", "2045-02-28"),
     ],
     ids=["id-spaces-lowercase", "name-trimmed", "date-object", "long-term-padded", "birth-date-object",
          "vehicle-class-lowercase", "uscc-lowercase", "uscc-grouped", "money-trailing-zero",
-         "money-leading-zero", "money-6-decimals", "business-term-date"],
+         "money-leading-zero", "money-6-decimals", "money-with-unit", "money-rmb-prefix", "money-rmb-suffix",
+         "business-term-date"],
 )
 def test_values_are_normalised(license_type, base, field, given, normalised):
     assert validate_fields(license_type, base | {field: given}, today=TODAY)[field] == normalised
@@ -436,6 +440,8 @@ BUSINESS_BAD_CASES = [
     ("capital-words", {"registered_capital": "壹佰万元"}, "registered_capital", "must be an amount"),
     ("capital-7-decimals", {"registered_capital": "1.0000001"}, "registered_capital", "must be an amount"),
     ("capital-comma", {"registered_capital": "1,000"}, "registered_capital", "must be an amount"),
+    ("capital-other-unit", {"registered_capital": "100万美元"}, "registered_capital", "must be an amount"),
+    ("capital-unit-only", {"registered_capital": "万元"}, "registered_capital", "must be an amount"),
     ("established-future", {"established": "2026-05-21"}, "established", "is in the future"),
     ("term-before-established", {"business_term": "2015-02-28"}, "business_term",
      "2015-02-28 is before established 2015-03-01"),
