@@ -31,8 +31,8 @@ DEMO_LICENSES: tuple[tuple[str, dict[str, str]], ...] = (
     }),
     ("business-licence", {
         "uscc": "91330100MA2CDE019E", "name": "示范科技有限公司", "entity_type": "有限责任公司（自然人投资或控股）",
-        "legal_representative": "李明", "registered_capital": "壹佰万元整", "established": "2019-08-01",
-        "business_term": "2019-08-01 至 长期", "address": "浙江省示范市滨江区网商路699号",
+        "legal_representative": "李明", "registered_capital": "100", "established": "2019-08-01",
+        "business_term": "长期", "address": "浙江省示范市滨江区网商路699号",
         "business_scope": "软件开发；信息技术咨询服务；数据处理和存储支持服务。",
     }),
 )

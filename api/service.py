@@ -306,7 +306,7 @@ class TrustService:
         )
         face = LicenseFace(
             title=lt.face_title,
-            fields=tuple((spec.label, values[spec.name]) for spec in lt.fields if values.get(spec.name)),
+            fields=_face_fields(lt, values),
             identifier=str(identifier),
             issuer_name=dept.name,
             issue_date=now.date(),
@@ -376,16 +376,24 @@ def _no_roots(settings: Settings) -> list[x509.Certificate]:
 
 
 def _validity(lt: LicenseType, values: Mapping[str, str]) -> tuple[date | None, date | None]:
-    def parse(name: str) -> date | None:
-        text = values.get(name, "")
+    """The licence's validity window from the fields its type names for it (长期 → no end)."""
+
+    def parse(name: str | None) -> date | None:
+        text = values.get(name, "") if name else ""
         if not text or text == "长期":
             return None
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return None
+        return date.fromisoformat(text)  # validate_fields has already checked the format
 
-    return parse("valid_from"), parse("valid_until")
+    return parse(lt.valid_from_field), parse(lt.valid_until_field)
+
+
+def _face_fields(lt: LicenseType, values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Label and printed value of every filled field, in the face's order (money with its unit)."""
+    return tuple(
+        (spec.label, f"{values[spec.name]}{spec.unit}" if spec.unit else values[spec.name])
+        for spec in lt.fields
+        if values.get(spec.name)
+    )
 
 
 def _disclosed_on_face(lt: LicenseType, values: Mapping[str, str]) -> dict[str, str]:
@@ -403,7 +411,7 @@ def _disclosed_on_face(lt: LicenseType, values: Mapping[str, str]) -> dict[str, 
             claims["name"] = value
         elif spec.name == lt.holder_code_field:
             claims["holder_code"] = spec.mask(value) if spec.masking else value
-        elif spec.name == "valid_until":
+        elif spec.name == lt.valid_until_field:
             claims["valid_until"] = value
         elif spec.name == "vehicle_class":
             claims["vehicle_class"] = value

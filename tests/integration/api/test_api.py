@@ -30,7 +30,7 @@ ID_FIELDS = {
 }
 BUSINESS_FIELDS = {
     "uscc": "91330100MA2CDE019E", "name": "示范科技有限公司", "entity_type": "有限责任公司",
-    "legal_representative": "李明", "registered_capital": "壹佰万元整", "established": "2019-08-01",
+    "legal_representative": "李明", "registered_capital": "100", "established": "2019-08-01",
     "business_term": "长期", "address": "浙江省示范市滨江区网商路699号", "business_scope": "软件开发。",
 }
 
