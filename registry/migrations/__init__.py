@@ -1,0 +1,1 @@
+"""Alembic migrations of the registry (run by :func:`registry.db.upgrade`)."""

@@ -1,0 +1,215 @@
+"""The registry's tables (SQLAlchemy 2 declarative models).
+
+These ORM classes never leave the package: :mod:`registry.repositories` turns rows into the frozen
+records of :mod:`registry.records`. The schema is created and changed only by the Alembic migrations
+in ``registry/migrations``; a test checks that they and this module agree.
+
+Portability (SQLite and PostgreSQL):
+- every instant is a timezone-aware UTC ``datetime`` (:class:`UTCDateTime`): PostgreSQL stores
+  ``timestamp with time zone``; SQLite stores the UTC wall time as text, read back as UTC;
+- binary data (certificate DER, seal PNG, licence PDF) is ``LargeBinary`` (``bytea`` / ``BLOB``);
+- JSON documents are canonical JSON *text*, so that their bytes (and the event hashes over them)
+  are identical on both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Constraint names are fixed so that migrations can refer to them on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# The licence statuses of the public contract (DESIGN.md "Verification result").
+LICENSE_STATUSES = ("active", "suspended", "revoked", "cancelled", "expired")
+# The seal lifecycle after 制发 (issued): 启用 → 暂停 / 挂失 → 注销 / 吊销.
+SEAL_STATUSES = ("issued", "active", "suspended", "lost", "cancelled", "revoked")
+# ca.CertificateKind values.
+CERTIFICATE_KINDS = ("root-ca", "issuing-ca", "seal")
+
+# Wide enough for any 64-bit sequence; SQLite needs INTEGER for an autoincrementing rowid alias.
+_BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant, stored portably.
+
+    Naive datetimes are refused on the way in (they are ambiguous); values come back aware, in UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("registry datetimes must be timezone-aware")
+        value = value.astimezone(UTC)
+        # SQLite has no time-zone type: store the UTC wall time and re-attach UTC when reading.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):  # pragma: no cover - drivers return datetime
+            raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value.utcoffset() != timedelta(0) else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the registry tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime(),
+        date: Date(),
+        bytes: LargeBinary(),
+        float: Float(),
+    }
+
+
+class Department(Base):
+    """An issuing department (发证部门), identified by its 统一社会信用代码 (GB 32100)."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # SHA-256 hex of the department's bearer API key; the key itself is never stored.
+    api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+class Certificate(Base):
+    """An X.509 certificate the CA made (root CA, issuing CA, seal), RFC 5280."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (CheckConstraint(f"kind IN ({_quoted(CERTIFICATE_KINDS)})", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Lower-case hex of the serialNumber (RFC 5280 §4.1.2.2: at most 20 octets).
+    serial_hex: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    issuer_subject: Mapped[str] = mapped_column(Text)
+    der: Mapped[bytes]
+    not_before: Mapped[datetime]
+    not_after: Mapped[datetime]
+    # Identifier of the private key in the key store (software or PKCS #11), if this home holds it.
+    key_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Seal(Base):
+    """An electronic seal (电子印章) of a department: key, certificate and picture (GB/T 38540)."""
+
+    __tablename__ = "seals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    seal_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str] = mapped_column(String(200))
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
+    image_png: Mapped[bytes]
+    image_width_mm: Mapped[float]
+    created_at: Mapped[datetime]
+
+    department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+    certificate: Mapped[Certificate] = relationship(lazy="joined", innerjoin=True)
+
+
+class LicenseType(Base):
+    """A licence type of the catalogue (证照目录, GB/T 36902): its 21-character type code and definer."""
+
+    __tablename__ = "license_types"
+
+    code: Mapped[str] = mapped_column(String(21), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    definer_uscc: Mapped[str] = mapped_column(String(18))
+    definer_name: Mapped[str] = mapped_column(String(200))
+    holder_kind: Mapped[str] = mapped_column(String(32))
+
+
+class License(Base):
+    """An issued licence (电子证照): its GB/T 36904 identifier, metadata, QR credential and sealed PDF."""
+
+    __tablename__ = "licenses"
+    __table_args__ = (CheckConstraint(f"status IN ({_quoted(LICENSE_STATUSES)})", name="status"),)
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
+    # 1.2.156.3005.2.<21>.<18>.<serial>.<3>.<check> (GB/T 36904), at most ~120 characters.
+    identifier: Mapped[str] = mapped_column(String(128), unique=True)
+    type_code: Mapped[str] = mapped_column(ForeignKey("license_types.code"), index=True)
+    # Indexed together with id below (a department's licences, newest first).
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    seal_id: Mapped[str] = mapped_column(ForeignKey("seals.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    holder_code: Mapped[str] = mapped_column(String(64), index=True)
+    fields_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime]
+    valid_from: Mapped[date | None]
+    valid_until: Mapped[date | None]
+    qr_text: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes]
+    created_at: Mapped[datetime]
+
+    department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+
+
+class Event(Base):
+    """One entry of the append-only, hash-chained event record (see :mod:`registry.events`)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
+    # 1, 2, 3, … with no gaps; part of the hashed content.
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    occurred_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    detail_json: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# Listing a department's licences newest first.
+Index("ix_licenses_department_id_id", License.department_id, License.id)
