@@ -7,18 +7,26 @@ with pycose (an independent COSE implementation), never with our own verifier.
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
+import subprocess
 import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import base45
 import cbor2
 import pytest
+import qrcode
+import qrcode.constants
+import qrcode.util
+import zxingcpp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from PIL import Image
 from pycose.keys.ec2 import EC2Key
 from pycose.keys.okp import OKPKey
 from pycose.messages.sign1message import Sign1Message
@@ -27,6 +35,7 @@ import ca
 from issuance.credential import CredentialClaims, issue_credential, kid_of
 from issuance.errors import CredentialError, FieldValidationError
 from issuance.identifier import LicenseIdentifier
+from issuance.qrimage import QR_MASK_PATTERN, render_qr_png
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 USCC = "11330100002500295Y"
@@ -250,3 +259,56 @@ def test_claims_are_immutable_after_construction() -> None:
     assert claims.claims["name"] == "欧阳明华"
     with pytest.raises(TypeError):
         claims.claims["name"] = "x"  # type: ignore[index]
+
+
+# --- the QR image ---------------------------------------------------------------------------------
+
+
+def _min_version(text: str, mode: int) -> int:
+    """The smallest QR version holding ``text`` in ``mode`` at level Q (qrcode's capacity tables)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q)
+    code.add_data(qrcode.util.QRData(text.encode("ascii"), mode=mode))
+    code.make(fit=True)
+    return int(code.version)
+
+
+@pytest.fixture(scope="module")
+def e_id_text() -> str:
+    signer, certificate = _signer_and_certificate(ca.SignatureAlgorithm.ECDSA_P256_SHA256)
+    return issue_credential(_claims(), signer=signer, certificate=certificate)
+
+
+def test_zbarimg_reads_the_png_back_exactly(e_id_text: str, tmp_path: Path) -> None:
+    png = tmp_path / "credential.png"
+    png.write_bytes(render_qr_png(e_id_text))
+    done = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip("\n") == e_id_text
+
+
+def test_zxing_reads_alphanumeric_level_q(e_id_text: str) -> None:
+    image = Image.open(io.BytesIO(render_qr_png(e_id_text, box_size=4)))
+    scanned = zxingcpp.read_barcode(image)
+    assert scanned is not None
+    assert scanned.text == e_id_text
+    assert scanned.ec_level == "Q"
+    assert scanned.format == zxingcpp.BarcodeFormat.QRCode
+    extra = scanned.extra
+    assert isinstance(extra, dict)
+    assert extra["DataMask"] == QR_MASK_PATTERN
+    # One alphanumeric segment needs fewer modules than byte mode: the version zxing saw proves the mode.
+    version = int(extra["Version"])
+    assert version == _min_version(e_id_text, qrcode.util.MODE_ALPHA_NUM)
+    assert version < _min_version(e_id_text, qrcode.util.MODE_8BIT_BYTE)
+
+
+def test_image_geometry_follows_box_size_and_border(e_id_text: str) -> None:
+    modules = 17 + 4 * _min_version(e_id_text, qrcode.util.MODE_ALPHA_NUM)
+    image = Image.open(io.BytesIO(render_qr_png(e_id_text, box_size=3, border=4)))
+    assert image.format == "PNG"
+    assert image.size == ((modules + 8) * 3, (modules + 8) * 3)
+
+
+def test_text_outside_the_alphanumeric_set_is_refused() -> None:
+    with pytest.raises(CredentialError, match="alphanumeric"):
+        render_qr_png("YX1:abc")
