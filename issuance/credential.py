@@ -161,10 +161,10 @@ class CredentialClaims:
         private: dict[int, Any] = {
             YX_LICENSE_IDENTIFIER: self.license_identifier,
             YX_TYPE_CODE: self.type_code,
-            YX_CLAIMS: dict(self.claims),
         }
         if self.status_url is not None:
             private[YX_STATUS] = {STATUS_URL: self.status_url, STATUS_INDEX: self.status_index}
+        private[YX_CLAIMS] = dict(self.claims)
         return {
             CLAIM_ISS: self.issuer,
             CLAIM_EXP: int(self.expires_at.timestamp()),
