@@ -89,11 +89,19 @@ def _signed_identifier(reader: PdfFileReader, embedded: EmbeddedPdfSignature) ->
     redirect the status lookup to another licence.
     """
     try:
-        trailer = reader.get_historical_resolver(embedded.signed_revision).trailer_view
-        info = trailer.get("/Info")
-        if info is None:
+        resolver = reader.get_historical_resolver(embedded.signed_revision)
+        info_ref = resolver.trailer_view.raw_get("/Info")
+        # Resolve through the historical view: an indirect object's own get_object() would read
+        # the latest revision.
+        if isinstance(info_ref, generic.IndirectObject):
+            info = resolver.get_object(info_ref.reference)
+        else:
+            info = info_ref
+        if not isinstance(info, generic.DictionaryObject):
             return None
-        value = info.get_object().get(LICENSE_IDENTIFIER_INFO_KEY)
+        value = info.raw_get(LICENSE_IDENTIFIER_INFO_KEY)
+        if isinstance(value, generic.IndirectObject):
+            value = resolver.get_object(value.reference)
     except (PdfError, ValueError, KeyError, TypeError, IndexError):
         return None
     if isinstance(value, generic.TextStringObject | generic.ByteStringObject):

@@ -133,7 +133,9 @@ def test_the_face_looks_like_a_licence(face_pdf: Path, tmp_path: Path) -> None:
     image = Image.open(tmp_path / "p.png").convert("RGB")
     height = image.height
     # the red double border at the licence area's left edge (x = 50 pt), halfway down it
-    r, g, b = image.getpixel((50, height - 565))
+    pixel = image.getpixel((50, height - 565))
+    assert isinstance(pixel, tuple)
+    r, g, b = pixel[:3]
     assert r > 100 and g < 80 and b < 80
     # the QR code is drawn: dark modules inside its box (x 425–535, y 618–728)
     region = image.crop((425, height - 728, 535, height - 618)).convert("L")
