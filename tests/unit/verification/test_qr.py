@@ -7,9 +7,13 @@ for shapes our issuer refuses to make, from ``_sign1`` below, which builds COSE_
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import base45
@@ -525,3 +529,22 @@ def test_zlib_bomb_raises_without_inflating_it(ed_pki: Pki) -> None:
     assert len(text) <= 4096
     with pytest.raises(InputTooLargeError, match="decompresses to more than 65536 bytes"):
         verify_qr(text, trust=ed_pki.trust, now=ISSUED)
+
+
+# --- the published test vector -------------------------------------------------------------------
+
+
+def test_docs_test_vector_is_reproduced_by_its_script() -> None:
+    """docs/formats.md §1.6 prints a script and its output; running the script must print exactly that."""
+    root = Path(__file__).resolve().parents[3]
+    doc = (root / "docs" / "formats.md").read_text(encoding="utf-8")
+    section = doc[doc.index("### 1.6 Test vector"):]
+    script = section.split("```python\n", 1)[1].split("\n```", 1)[0]
+    expected = section.split("```text\n", 1)[1].split("\n```", 1)[0]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=False,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip("\n") == expected
+    assert "verification at iat + 1 h:   VALID" in expected
