@@ -2,9 +2,10 @@
 # mypy: disable-error-code="no-untyped-call"
 """The licence face (证照版式): a one-page PDF showing a licence the way people know it.
 
-GB/T 36905 (电子证照 文件技术要求) asks for a layout-fixed document whose text can be read by
-machines; the face is therefore a PDF whose Chinese text is real text (a subset of a CJK
-OpenType font embedded as a CIDFontType0 with a ToUnicode map), not a picture of text.
+GB/T 36905 (电子证照 文件技术要求) covers the licence file's metadata, security and appearance
+style. The face is a layout-fixed document whose text machines can read: its Chinese text is
+real text (a subset of a CJK OpenType font embedded as a CIDFontType0 with a ToUnicode map),
+not a picture of text.
 The face carries the licence identifier (GB/T 36904) both printed and in the document
 information dictionary (``/YinxinLicenseIdentifier``), so that a verifier of the sealed PDF
 can look up the licence's status without parsing the page.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -79,7 +80,7 @@ _MUTED = (0.35, 0.35, 0.35)
 
 @dataclass(frozen=True)
 class LicenseFace:
-    """What the face of one licence shows (GB/T 36902 metadata elements, in display order)."""
+    """What the face of one licence shows (GB/T 36903 metadata elements, in display order)."""
 
     title: str
     """The licence's name as printed, e.g. 中华人民共和国机动车驾驶证."""
@@ -93,8 +94,8 @@ class LicenseFace:
     """The date of issue (发证日期)."""
     qr_png: bytes
     """The QR code (PNG) holding the offline-verifiable credential."""
-    seal_box: tuple[int, int, int, int] = SEAL_BOX
-    """Where the seal goes; fixed by the layout, see :data:`SEAL_BOX`."""
+    seal_box: tuple[int, int, int, int] = field(default=SEAL_BOX, init=False)
+    """Where the seal goes (x1, y1, x2, y2 in points): fixed by the layout, see :data:`SEAL_BOX`."""
 
 
 @dataclass
@@ -250,7 +251,7 @@ def _footer(face: LicenseFace) -> str:
 def render_license_face(
     face: LicenseFace, *, font_candidates: Sequence[tuple[str, str]] = FONT_CANDIDATES
 ) -> bytes:
-    """Render ``face`` as a one-page A4 PDF (GB/T 36905 layout document) and return its bytes.
+    """Render ``face`` as a one-page A4 PDF (a GB/T 36905 licence file's appearance) and return it.
 
     The seal is not drawn here: :func:`issuance.stamp.stamp_pdf` adds it as a visible PAdES
     signature inside :data:`SEAL_BOX`. Raises :class:`RenderError` when no CJK font is
@@ -309,7 +310,7 @@ def render_license_face(
     for i, line in enumerate(ident_lines):
         ops += font.show(line, x=_IDENT_X, y=y1 + 79 - i * 10, size=ident_size)
 
-    # Issuer and date, bottom right, centred under the seal (GB/T 36905 places the seal over them).
+    # Issuer and date, bottom right, centred under the seal, as a paper licence is stamped.
     sx1, sy1, sx2, sy2 = SEAL_BOX
     centre_x = (sx1 + sx2) / 2
     block_w = 2 * min(centre_x - (_IDENT_X + _IDENT_W + 8), (x2 - 12) - centre_x)

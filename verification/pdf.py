@@ -228,7 +228,8 @@ def verify_pdf(
     if now.tzinfo is None or now.utcoffset() is None:
         raise TrustConfigurationError("the validation time must be timezone-aware")
     reader = _read(pdf, max_size)
-    embedded_signatures = list(reader.embedded_signatures)
+    # Document time-stamps (/DocTimeStamp, PAdES B-LTA) are not seals; they are not evaluated yet.
+    embedded_signatures = [e for e in reader.embedded_signatures if e.sig_object_type == "/Sig"]
     if not embedded_signatures:
         return VerificationResult.from_checks(
             [
