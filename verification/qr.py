@@ -31,7 +31,7 @@ from typing import Any
 import base45
 import cbor2
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -268,7 +268,10 @@ def _name(certificate: x509.Certificate) -> str:
 
 def _signature_problem(credential: _Credential, certificate: x509.Certificate) -> str | None:
     """Verify the COSE signature with ``certificate``'s key; ``None`` when it verifies."""
-    key = certificate.public_key()
+    try:
+        key = certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm):  # e.g. an SM2 key, which cryptography cannot load
+        return f"the key of {_name(certificate)} cannot be used"
     data = credential.to_be_signed()
     try:
         if credential.alg == _ALG_ES256:
