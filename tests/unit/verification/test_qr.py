@@ -353,6 +353,18 @@ def test_unsupported_algorithms_fail_closed(ed_pki: Pki, alg: int, message: str)
     assert message in _check(result, "signature").detail
 
 
+def test_sm2_certificate_in_the_trust_list_fails_closed(ed_pki: Pki) -> None:
+    """An SM2 certificate (ofdrw's, from ../shared/interop) whose key cryptography cannot load."""
+    pem = Path(__file__).resolve().parents[4] / "shared" / "interop" / "ofdrw" / "sign_cert.pem"
+    sm2 = x509.load_pem_x509_certificate(pem.read_bytes())
+    trust = TrustStore(anchors=(ed_pki.root.certificate,), certificates=(sm2,))
+    for alg, message in [(-7, "cannot be used"), (-70001, "SM2-with-SM3 (-70001) is not supported")]:
+        text = _sign1(ed_pki.signer, {1: alg, 4: kid_of(sm2)}, cbor2.dumps(_cwt()))
+        result = verify_qr(text, trust=trust, now=ISSUED)
+        assert result.verdict is Verdict.INVALID
+        assert message in _check(result, "signature").detail
+
+
 def test_critical_header_parameters_are_refused(ed_pki: Pki) -> None:
     header = {1: -8, 2: [99], 4: kid_of(ed_pki.certificate), 99: "must-understand"}
     result = verify_qr(_sign1(ed_pki.signer, header, cbor2.dumps(_cwt())), trust=ed_pki.trust, now=ISSUED)
