@@ -9,8 +9,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
     CertificatePublicKeyTypes,
@@ -45,7 +47,8 @@ def _issuer_key(signer: KeySigner) -> CertificateIssuerPrivateKeyTypes:
 
 
 def _public_key(key: PublicKeyTypes) -> CertificatePublicKeyTypes:
-    return key  # type: ignore[return-value]
+    # Every key type ca.algorithms generates is a certificate public key type.
+    return cast(CertificatePublicKeyTypes, key)
 
 
 def _build(
@@ -89,9 +92,13 @@ def _build(
         )
     else:
         builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(_public_key(subject_key)), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                x509.SubjectKeyIdentifier.from_public_key(_public_key(subject_key))
+            ),
+            critical=False,
         )
-    return builder.sign(_issuer_key(issuer_signer), certificate_hash(issuer_signer.algorithm))
+    digest = cast(hashes.SHA256 | None, certificate_hash(issuer_signer.algorithm))
+    return builder.sign(_issuer_key(issuer_signer), digest)
 
 
 def create_root_certificate(*, signer: KeySigner, subject: x509.Name, now: datetime) -> x509.Certificate:

@@ -26,6 +26,7 @@ __all__ = [
     "issue_credential",
     "lookup",
     "render_license_face",
+    "render_qr_png",
     "stamp_pdf",
     "validate_fields",
     "validate_resident_id",

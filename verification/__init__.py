@@ -8,7 +8,7 @@ from .errors import InputTooLargeError, MalformedInputError, TrustConfigurationE
 from .pdf import verify_pdf
 from .ports import LicenseStatusSource, StatusUnavailableError
 from .qr import verify_qr
-from .result import Check, CheckOutcome, VerificationResult, Verdict, verdict_of
+from .result import Check, CheckOutcome, Verdict, VerificationResult, verdict_of
 from .trust import TrustStore
 
 __all__ = [
@@ -20,9 +20,9 @@ __all__ = [
     "StatusUnavailableError",
     "TrustConfigurationError",
     "TrustStore",
+    "Verdict",
     "VerificationError",
     "VerificationResult",
-    "Verdict",
     "verdict_of",
     "verify_pdf",
     "verify_qr",

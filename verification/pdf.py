@@ -93,10 +93,8 @@ def _signed_identifier(reader: PdfFileReader, embedded: EmbeddedPdfSignature) ->
         info_ref = resolver.trailer_view.raw_get("/Info")
         # Resolve through the historical view: an indirect object's own get_object() would read
         # the latest revision.
-        if isinstance(info_ref, generic.IndirectObject):
-            info = resolver.get_object(info_ref.reference)
-        else:
-            info = info_ref
+        indirect = isinstance(info_ref, generic.IndirectObject)
+        info = resolver.get_object(info_ref.reference) if indirect else info_ref
         if not isinstance(info, generic.DictionaryObject):
             return None
         value = info.raw_get(LICENSE_IDENTIFIER_INFO_KEY)

@@ -56,7 +56,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def nss_db(demo: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("nss")
     subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True, capture_output=True)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", "yinxin-root", "-t", "C,,",
+    subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", "yinxin-root", "-t", ",C,",
                     "-i", demo["root_certificate"]], check=True, capture_output=True)
     return db
 

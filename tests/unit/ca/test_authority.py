@@ -99,7 +99,7 @@ def test_pkilint_finds_no_errors(tmp_path: Path, kind: str) -> None:
 
 
 def test_issuing_requires_utc_time_and_a_live_ca() -> None:
-    root, issuing, _ = _hierarchy(ca.SignatureAlgorithm.ECDSA_P256_SHA256)
+    _, issuing, _ = _hierarchy(ca.SignatureAlgorithm.ECDSA_P256_SHA256)
     key = ca.generate_private_key(ca.SignatureAlgorithm.ECDSA_P256_SHA256)
     subject = ca.organisation_name(organization="x", uscc=USCC)
     with pytest.raises(ca.CAError, match="UTC"):
