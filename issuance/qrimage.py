@@ -22,7 +22,10 @@ from .errors import CredentialError
 
 __all__ = ["QR_MASK_PATTERN", "render_qr_png"]
 
-QR_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+_QR_ALPHANUMERIC = frozenset(qrcode.util.ALPHA_NUM.decode("ascii"))  # ISO/IEC 18004 Table 5
+# ISO/IEC 18004 Table 7: the largest symbol, version 40 at level Q, holds 2,420 alphanumeric
+# characters. Checked up front: beyond it qrcode raises a bare ValueError ("Invalid version").
+_MAX_ALPHANUMERIC_Q = 2420
 
 QR_MASK_PATTERN = 2
 """The data mask used for every code (ISO/IEC 18004 §7.8.2, pattern 010: ``j mod 3 = 0``).
@@ -31,8 +34,6 @@ Scoring all eight masks (§7.8.3) takes most of ``qrcode``'s time; a fixed mask 
 5× faster (~10 ms instead of ~50 ms for a version-19 code here). Any mask yields a valid symbol;
 the cost is a possibly higher penalty score, i.e. slightly less forgiving scanning in poor light.
 zbar and zxing-cpp read codes drawn with this mask in the tests."""
-
-_MAX_TEXT_LENGTH = 4296  # the capacity of a version-40 QR code in alphanumeric mode at level L
 
 
 def render_qr_png(text: str, *, box_size: int = 6, border: int = 4) -> bytes:
@@ -44,12 +45,14 @@ def render_qr_png(text: str, *, box_size: int = 6, border: int = 4) -> bytes:
     """
     if not text:
         raise CredentialError("nothing to encode in the QR code")
-    outside = sorted(set(text) - QR_ALPHANUMERIC)
+    outside = sorted(set(text) - _QR_ALPHANUMERIC)
     if outside:
         shown = ", ".join(repr(c) for c in outside[:5])
         raise CredentialError(f"the text has characters outside the QR alphanumeric set: {shown}")
-    if len(text) > _MAX_TEXT_LENGTH:
-        raise CredentialError(f"the text is too long for a QR code ({len(text)} characters)")
+    if len(text) > _MAX_ALPHANUMERIC_Q:
+        raise CredentialError(
+            f"the text does not fit in a QR code at error correction level Q ({len(text)} characters)"
+        )
     if box_size < 1 or border < 0:
         raise CredentialError("box_size must be ≥ 1 and border ≥ 0")
     code = qrcode.QRCode(

@@ -43,6 +43,7 @@ from .result import Check, CheckOutcome, VerificationResult
 from .trust import TrustStore
 
 __all__ = [
+    "CHECK_NAMES",
     "CLOCK_SKEW",
     "CREDENTIAL_PREFIX",
     "MAX_DECOMPRESSED_BYTES",
@@ -72,9 +73,10 @@ _STATUS_URL, _STATUS_INDEX = 1, 2
 _ES256_SIGNATURE_BYTES = 64
 _CBOR_MAX_DEPTH = 16
 
-_BASE45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_BASE45_ALPHABET: str = base45.BASE45_CHARSET  # RFC 9285 §4
 
 CHECK_NAMES = ("format", "signature", "issuer_trust", "validity_window", "license_status")
+"""The checks every QR verification reports, in this order (stable names; docs/formats.md §1.5)."""
 
 
 class _FormatProblem(Exception):

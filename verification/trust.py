@@ -14,7 +14,7 @@ certificates do not carry, and its extension policies cannot lift the algorithm 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -161,13 +161,6 @@ class TrustStore:
         object.__setattr__(
             self, "_by_subject", MappingProxyType({k: tuple(v) for k, v in by_subject.items()})
         )
-
-    @classmethod
-    def from_certificates(
-        cls, *, anchors: Iterable[x509.Certificate], certificates: Iterable[x509.Certificate] = ()
-    ) -> TrustStore:
-        """Build a store from any iterables of certificates."""
-        return cls(anchors=tuple(anchors), certificates=tuple(certificates))
 
     def certificates_for_kid(self, kid: bytes) -> list[x509.Certificate]:
         """Every known certificate whose kid is ``kid`` (kids may collide: try them all)."""

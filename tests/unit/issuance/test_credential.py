@@ -312,3 +312,14 @@ def test_image_geometry_follows_box_size_and_border(e_id_text: str) -> None:
 def test_text_outside_the_alphanumeric_set_is_refused() -> None:
     with pytest.raises(CredentialError, match="alphanumeric"):
         render_qr_png("YX1:abc")
+
+
+def test_text_too_long_for_any_qr_code_is_refused() -> None:
+    with pytest.raises(CredentialError, match="does not fit"):
+        render_qr_png("YX1:" + "A" * 2417)  # one more than version 40-Q holds
+
+
+def test_longest_text_that_fits_at_level_q_is_drawn() -> None:
+    text = "YX1:" + "A" * 2416  # 2,420 characters: version 40-Q's alphanumeric capacity
+    scanned = zxingcpp.read_barcode(Image.open(io.BytesIO(render_qr_png(text, box_size=2))))
+    assert scanned is not None and scanned.text == text
