@@ -225,9 +225,9 @@ def test_license_round_trips(registry, make_license):
     assert found.type_code == TYPE_CODE
     assert found.pdf.startswith(b"%PDF-")
     with pytest.raises(TypeError):
-        found.fields["name"] = "x"  # type: ignore[index]
+        found.fields["name"] = "x"  # type: ignore[index, unused-ignore]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        found.status = "revoked"  # type: ignore[misc]
+        found.status = "revoked"  # type: ignore[misc, unused-ignore]
     # Personal data and the PDF stay out of logs.
     assert OTHER_USCC not in repr(found)
     assert "PDF" not in repr(found)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from registry import DuplicateError, NotFoundError, Registry, RegistryError
+from registry import DuplicateError, LicenseRecord, NotFoundError, Registry, RegistryError
 
 
 class Boom(Exception):
     pass
 
 
-def issue(tx, make_license, **overrides):
-    record = make_license(target=tx, **overrides)
+def issue(tx: Registry, make_license: Any, **overrides: Any) -> LicenseRecord:
+    record: LicenseRecord = make_license(target=tx, **overrides)
     tx.record_event(kind="license.issued", actor="dept-api", subject=record.identifier,
                     detail={"type": record.type_code})
     return record
