@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from sqlalchemy import Engine, select, text
@@ -38,7 +38,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
-from verification.ports import StatusUnavailableError
+from verification.ports import LicenseStatusSource, StatusUnavailableError
 
 from .db import SQLITE_BEGIN
 from .errors import DatabaseUnavailableError, DuplicateError, InvalidValueError, NotFoundError, RegistryError
@@ -410,7 +410,7 @@ class Registry:
         """Insert or update catalogue types (GB/T 36902), each given as a record or as the tuple
         ``(code, slug, name, definer_uscc, definer_name, holder_kind)``. Idempotent, and safe when
         several processes do it at once."""
-        records = [t if isinstance(t, LicenseTypeRecord) else LicenseTypeRecord(*t) for t in types]
+        records = [t if isinstance(t, LicenseTypeRecord) else _license_type_record(t) for t in types]
         for record in records:
             _check_text("code", record.code, 21)
             _check_text("slug", record.slug, 64)
@@ -723,6 +723,14 @@ def _fields_json(fields: Mapping[str, str]) -> str:
     return json.dumps(dict(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _license_type_record(row: LicenseTypeRow) -> LicenseTypeRecord:
+    if len(row) != 6:
+        raise InvalidValueError(
+            "licence types are (code, slug, name, definer_uscc, definer_name, holder_kind)"
+        )
+    return LicenseTypeRecord(*row)
+
+
 def _is_unique_violation(exc: IntegrityError) -> bool:
     # PostgreSQL SQLSTATE 23505 unique_violation; SQLite reports "UNIQUE constraint failed".
     return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig)
@@ -843,3 +851,10 @@ def _event(row: Event) -> EventRecord:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+if TYPE_CHECKING:
+
+    def _implements_status_source(registry: Registry) -> LicenseStatusSource:
+        # mypy checks here that Registry satisfies the verification port.
+        return registry

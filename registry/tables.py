@@ -14,7 +14,7 @@ Portability (SQLite and PostgreSQL):
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -82,9 +82,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime):  # pragma: no cover - drivers return datetime
             raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC) if value.utcoffset() != timedelta(0) else value.replace(tzinfo=UTC)
+        # SQLite gives back the stored UTC wall time; PostgreSQL an aware value in the session's zone.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
