@@ -280,6 +280,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             except UnicodeDecodeError:
                 raise CLIError(f"{target}: neither a PDF nor a QR credential text file") from None
             result = service.verify_qr_text(text[: MAX_QR_TEXT + 1], actor="cli")
+    elif not target.startswith("YX1:") and ("/" in target or path.suffix.lower() in (".pdf", ".txt", ".png")):
+        raise CLIError(f"{target}: no such file")
     else:
         result = service.verify_qr_text(target.strip(), actor="cli")
     document = result.to_dict()
