@@ -353,9 +353,9 @@ def test_unsupported_algorithms_fail_closed(ed_pki: Pki, alg: int, message: str)
     assert message in _check(result, "signature").detail
 
 
-def test_sm2_certificate_in_the_trust_list_fails_closed(ed_pki: Pki) -> None:
+def test_sm2_certificate_in_the_trust_list_fails_closed(ed_pki: Pki, shared_dir: Path) -> None:
     """An SM2 certificate (ofdrw's, from ../shared/interop) whose key cryptography cannot load."""
-    pem = Path(__file__).resolve().parents[4] / "shared" / "interop" / "ofdrw" / "sign_cert.pem"
+    pem = shared_dir / "interop" / "ofdrw" / "sign_cert.pem"
     sm2 = x509.load_pem_x509_certificate(pem.read_bytes())
     trust = TrustStore(anchors=(ed_pki.root.certificate,), certificates=(sm2,))
     for alg, message in [(-7, "cannot be used"), (-70001, "SM2-with-SM3 (-70001) is not supported")]:
