@@ -68,11 +68,15 @@ def _passphrase_provider(*, confirm: bool = False, allow_ephemeral: bool = False
     return once
 
 
-def _service(args: argparse.Namespace, *, confirm: bool = False, allow_ephemeral: bool = False) -> Any:
-    from api.service import TrustService
+def _service(args: argparse.Namespace, *, confirm: bool = False, allow_ephemeral: bool = False,
+             create: bool = False) -> Any:
+    from api.service import NotInitialisedError, TrustService
     from api.settings import load_settings, resolve_home
 
-    settings = load_settings(resolve_home(args.home))
+    home = resolve_home(args.home)
+    if not create and not home.is_dir():
+        raise NotInitialisedError(f"no Yinxin home at {home}: run `yinxin init --home {home}` first")
+    settings = load_settings(home)
     return TrustService.open(settings, passphrase=_passphrase_provider(confirm=confirm,
                                                                        allow_ephemeral=allow_ephemeral))
 
@@ -104,7 +108,7 @@ def _table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> None:
 
 # -- commands ----------------------------------------------------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
-    service = _service(args, confirm=True)
+    service = _service(args, confirm=True, create=True)
     info = service.initialise(algorithm=args.algorithm)
     info["home"] = str(service.settings.home)
     _emit(args, info, lambda: print(
@@ -423,13 +427,14 @@ def _error_exit_code(exc: BaseException) -> int | None:
     from api.settings import SettingsError
     from ca.errors import CAError
     from issuance.errors import IssuanceError
-    from registry.errors import NotFoundError, RegistryError
+    from registry.errors import DuplicateError, NotFoundError, RegistryError
     from seal_keys.errors import SealKeyError, WrongPassphraseError
     from verification.errors import VerificationError
 
     table: list[tuple[type[BaseException], int]] = [
         (CLIError, EXIT_USAGE),
         (NotFoundError, EXIT_NOT_FOUND),
+        (DuplicateError, EXIT_USAGE),
         (NotInitialisedError, EXIT_CONFIG),
         (WrongPassphraseError, EXIT_CONFIG),
         (SettingsError, EXIT_CONFIG),

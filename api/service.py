@@ -235,11 +235,12 @@ class TrustService:
 
     def create_seal(self, *, uscc: str, seal_type: str = "公章", holder_name: str | None = None) -> SealRecord:
         """Make a seal for a department: key in the key store, certificate, image (``yinxin seal create``)."""
+        kind = SealType.parse(seal_type)
         dept = self.registry.get_department(uscc)
         authority = self.issuing_authority()
         seal = make_seal(
             department=Department(uscc=dept.uscc, name=dept.name),
-            seal_type=SealType.parse(seal_type),
+            seal_type=kind,
             keystore=self.keystore,
             authority=authority,
             algorithm=ca.algorithm_of(authority.signer.public_key()),
