@@ -68,6 +68,8 @@ def postgres_schema() -> Iterator[URL]:
         yield make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
     finally:
         with admin.begin() as connection:
+            # Do not wait forever behind a connection a failed test left open.
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 

@@ -166,11 +166,12 @@ def test_concurrent_appends_make_one_contiguous_chain(engine, clock):
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "concurrent appends did not finish"
     assert errors == []
     events = shared.list_events(limit=100)
     assert sorted(e.seq for e in events) == list(range(1, 61))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -104,5 +105,33 @@ def test_a_database_that_was_never_migrated_is_reported_as_such(empty_url):
     try:
         with pytest.raises(DatabaseUnavailableError, match="not been initialised"):
             Registry(engine).list_departments()
+    finally:
+        engine.dispose()
+
+
+def test_workers_starting_together_migrate_once(empty_url):
+    # Several API workers run upgrade() at start-up at the same moment.
+    url = empty_url.render_as_string(hide_password=False)
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            upgrade(url)
+        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+            errors.append(exc)
+
+    # Daemon threads and a bounded wait: a deadlock fails the test instead of hanging the run.
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "concurrent upgrades deadlocked"
+    assert errors == []
+    engine = create_engine_for(url)
+    try:
+        assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
