@@ -142,6 +142,9 @@ def _migrate(target: str | URL | Engine, run: Callable[[Config], None]) -> None:
     try:
         with engine.connect() as connection:
             connection.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            # The database lock (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL) is taken
+            # before Alembic loads env.py: concurrent upgrades then run one after the other, instead
+            # of racing on CREATE TABLE (and, within one process, deadlocking on the import lock).
             with connection.begin():
                 if connection.dialect.name == "postgresql":
                     connection.execute(
