@@ -24,6 +24,8 @@ class DepartmentRecord:
     created_at: datetime
     # SHA-256 hex of the bearer key; the key itself is never stored.
     api_key_hash: str | None = field(default=None, repr=False)
+    # The signature algorithm of the department's new seals (ca.SignatureAlgorithm value).
+    algorithm: str = "ecdsa-p256-sha256"
 
 
 @dataclass(frozen=True)

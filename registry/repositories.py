@@ -54,6 +54,7 @@ from .records import (
 )
 from .tables import (
     CERTIFICATE_KINDS,
+    DEFAULT_ALGORITHM,
     LICENSE_STATUSES,
     SEAL_STATUSES,
     Certificate,
@@ -213,18 +214,23 @@ class Registry:
 
     # -- departments -------------------------------------------------------------------------------
 
-    def add_department(self, *, uscc: str, name: str, api_key_hash: str | None = None) -> DepartmentRecord:
+    def add_department(
+        self, *, uscc: str, name: str, api_key_hash: str | None = None, algorithm: str = DEFAULT_ALGORITHM
+    ) -> DepartmentRecord:
         """Register an issuing department by its 统一社会信用代码 (GB 32100).
 
         Raises :class:`~registry.errors.DuplicateError` if the USCC (or the API key hash) is taken.
         """
         _check_uscc(uscc)
         _check_text("name", name, 200)
+        _check_text("algorithm", algorithm, 32)
         if api_key_hash is not None:
             _check_sha256_hex(api_key_hash)
         created_at = self._now()
         with self._work(write=True, duplicate="a department with this USCC or API key already exists") as s:
-            row = Department(uscc=uscc, name=name, api_key_hash=api_key_hash, created_at=created_at)
+            row = Department(
+                uscc=uscc, name=name, api_key_hash=api_key_hash, created_at=created_at, algorithm=algorithm
+            )
             s.add(row)
             s.flush()
             return _department(row)
@@ -764,7 +770,12 @@ def _license_row(s: Session, identifier: str) -> License:
 
 def _department(row: Department) -> DepartmentRecord:
     return DepartmentRecord(
-        id=row.id, uscc=row.uscc, name=row.name, created_at=row.created_at, api_key_hash=row.api_key_hash
+        id=row.id,
+        uscc=row.uscc,
+        name=row.name,
+        created_at=row.created_at,
+        api_key_hash=row.api_key_hash,
+        algorithm=row.algorithm,
     )
 
 

@@ -48,6 +48,8 @@ NAMING_CONVENTION = {
 LICENSE_STATUSES = ("active", "suspended", "revoked", "cancelled", "expired")
 # The seal lifecycle after 制发 (issued): 启用 → 暂停 / 挂失 → 注销 / 吊销.
 SEAL_STATUSES = ("issued", "active", "suspended", "lost", "cancelled", "revoked")
+# ca.SignatureAlgorithm value used when a department does not choose one.
+DEFAULT_ALGORITHM = "ecdsa-p256-sha256"
 # ca.CertificateKind values.
 CERTIFICATE_KINDS = ("root-ca", "issuing-ca", "seal")
 
@@ -109,6 +111,8 @@ class Department(Base):
     # SHA-256 hex of the department's bearer API key; the key itself is never stored.
     api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    # The signature algorithm of the department's new seals (ca.SignatureAlgorithm value), e.g. sm2-sm3.
+    algorithm: Mapped[str] = mapped_column(String(32), server_default=DEFAULT_ALGORITHM)
 
 
 class Certificate(Base):
