@@ -108,7 +108,7 @@ def _table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> None:
 
 # -- commands ----------------------------------------------------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
-    service = _service(args, confirm=True, create=True)
+    service = _service(args, confirm=not _home_has_keys(args), create=True)
     info = service.initialise(algorithm=args.algorithm)
     info["home"] = str(service.settings.home)
     _emit(args, info, lambda: print(
@@ -117,10 +117,29 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _home_has_keys(args: argparse.Namespace) -> bool:
+    from api.settings import resolve_home
+
+    keystore = resolve_home(args.home) / "keystore"
+    return keystore.is_dir() and any(keystore.iterdir())
+
+
+def cmd_ca_export(args: argparse.Namespace) -> int:
+    service = _service(args)
+    if not service.is_initialised():
+        from api.service import NotInitialisedError
+
+        raise NotInitialisedError(f"{service.settings.home} has no CA yet: run `yinxin init` first")
+    paths = service.export_ca_certificates(Path(args.out))
+    document = {name: str(path) for name, path in paths.items()}
+    _emit(args, document, lambda: print("\n".join(f"{name}: {path}" for name, path in document.items())))
+    return EXIT_OK
+
+
 def cmd_dept_add(args: argparse.Namespace) -> int:
     service = _service(args)
-    record, api_key = service.add_department(uscc=args.uscc, name=args.name)
-    document = {"uscc": record.uscc, "name": record.name, "api_key": api_key}
+    record, api_key = service.add_department(uscc=args.uscc, name=args.name, algorithm=args.algorithm)
+    document = {"uscc": record.uscc, "name": record.name, "algorithm": record.algorithm, "api_key": api_key}
     _emit(args, document, lambda: print(
         f"Department {record.name} ({record.uscc}) registered.\n"
         f"API key (shown once, store it safely): {api_key}"))
@@ -129,8 +148,9 @@ def cmd_dept_add(args: argparse.Namespace) -> int:
 
 def cmd_dept_list(args: argparse.Namespace) -> int:
     records = _service(args).registry.list_departments()
-    document = [{"uscc": r.uscc, "name": r.name} for r in records]
-    _emit(args, document, lambda: _table([(r.uscc, r.name) for r in records], ["USCC", "名称 Name"]))
+    document = [{"uscc": r.uscc, "name": r.name, "algorithm": r.algorithm} for r in records]
+    _emit(args, document, lambda: _table([(r.uscc, r.algorithm, r.name) for r in records],
+                                         ["USCC", "Algorithm", "名称 Name"]))
     return EXIT_OK
 
 
@@ -141,7 +161,8 @@ def _seal_document(record: Any) -> dict[str, Any]:
 
 
 def cmd_seal_create(args: argparse.Namespace) -> int:
-    record = _service(args).create_seal(uscc=args.dept, seal_type=args.type, holder_name=args.holder_name)
+    record = _service(args).create_seal(uscc=args.dept, seal_type=args.type, holder_name=args.holder_name,
+                                        algorithm=args.algorithm)
     _emit(args, _seal_document(record), lambda: print(f"Seal {record.name} made: {record.seal_id}"))
     return EXIT_OK
 
@@ -357,14 +378,21 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Yinxin (印信): electronic licences and electronic seals.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("init", parents=[common], help="create the root and issuing CA in the home")
-    p.add_argument("--algorithm", help="ecdsa-p256 (default), ed25519 or rsa")
+    p = sub.add_parser("init", parents=[common],
+                       help="create a root and an issuing CA in the home (again with another --algorithm to add one)")
+    p.add_argument("--algorithm", help="p256 (ECDSA P-256, default), sm2 (SM2-with-SM3), ed25519 or rsa")
     p.set_defaults(func=cmd_init)
+
+    cas = sub.add_parser("ca", help="the certificate authority").add_subparsers(dest="action", required=True)
+    p = cas.add_parser("export", parents=[common], help="write the CA certificates (PEM) to a directory")
+    p.add_argument("--out", required=True, help="the directory to write root.pem, issuing.pem, … to")
+    p.set_defaults(func=cmd_ca_export)
 
     dept = sub.add_parser("dept", help="departments (发证部门)").add_subparsers(dest="action", required=True)
     p = dept.add_parser("add", parents=[common], help="register a department and print its API key once")
     p.add_argument("--uscc", required=True, help="统一社会信用代码 (GB 32100, 18 characters)")
     p.add_argument("--name", required=True, help="the department's full name")
+    p.add_argument("--algorithm", help="signature algorithm of its seals: p256 or sm2 (default: the home's first CA)")
     p.set_defaults(func=cmd_dept_add)
     p = dept.add_parser("list", parents=[common], help="list departments")
     p.set_defaults(func=cmd_dept_list)
@@ -374,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dept", required=True, help="the department's USCC")
     p.add_argument("--type", default="公章", help="公章 (default), 合同专用章, 财务专用章, 发票专用章, 法定代表人名章")
     p.add_argument("--holder-name", help="the person's name, for a 法定代表人名章")
+    p.add_argument("--algorithm", help="p256 or sm2 (default: the department's algorithm)")
     p.set_defaults(func=cmd_seal_create)
     p = seal.add_parser("list", parents=[common], help="list seals")
     p.add_argument("--dept", help="only this department's seals")
@@ -466,7 +495,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.verbose:
             raise
-        exit_code = _error_exit_code(exc)
+        try:
+            exit_code = _error_exit_code(exc)
+        except ImportError:  # a broken installation: still no traceback for the user
+            exit_code = None
         if exit_code is None:
             print(f"yinxin: internal error ({type(exc).__name__}); run again with --verbose for details",
                   file=sys.stderr)

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import core as asn1_core
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -129,36 +131,47 @@ class TrustService:
 
     # -- CA ----------------------------------------------------------------------------------------
     def is_initialised(self) -> bool:
-        """Whether a root and an issuing CA exist in this home."""
+        """Whether at least one CA hierarchy (root + issuing CA) exists in this home."""
         return bool(self.registry.certificates_of_kind("issuing-ca"))
 
+    def algorithms(self) -> list[ca.SignatureAlgorithm]:
+        """The algorithms for which this home has an issuing CA, in the order they were created."""
+        records = self.registry.certificates_of_kind("issuing-ca")
+        return list(dict.fromkeys(certificate_algorithm(r.der) for r in records))
+
     def initialise(self, *, algorithm: str | None = None) -> dict[str, Any]:
-        """Create the root CA and the issuing CA, register the built-in licence types (``yinxin init``)."""
-        if self.is_initialised():
-            raise ConflictError(f"{self.settings.home} is already initialised")
+        """Create a root CA and an issuing CA for ``algorithm`` (``yinxin init``).
+
+        A home may hold one hierarchy per algorithm (e.g. ECDSA P-256 and SM2, GB/T 39786): running
+        init again with another algorithm adds that hierarchy; with the same one it is a conflict.
+        """
         chosen = ca.SignatureAlgorithm.parse(algorithm or self.settings.algorithm)
+        if chosen in self.algorithms():
+            raise ConflictError(f"{self.settings.home} already has a {chosen.value} CA")
+        first = not self.is_initialised()
         now = self.clock()
         store = self.keystore
-        root_signer = store.signer(store.generate(algorithm=chosen, key_id=ROOT_KEY_ID))
+        suffix = "" if first and chosen.value == "ecdsa-p256-sha256" else f"-{chosen.value}"
+        root_signer = store.signer(store.generate(algorithm=chosen, key_id=ROOT_KEY_ID + suffix))
         root_cert = ca.create_root_certificate(
             signer=root_signer,
-            subject=ca.organisation_name(organization=self.settings.root_name),
+            subject=ca.organisation_name(organization=_ca_name(self.settings.root_name, chosen)),
             now=now,
         )
         root = ca.CertificateAuthority(certificate=root_cert, signer=root_signer)
-        issuing_signer = store.signer(store.generate(algorithm=chosen, key_id=ISSUING_KEY_ID))
+        issuing_signer = store.signer(store.generate(algorithm=chosen, key_id=ISSUING_KEY_ID + suffix))
         issuing = ca.create_issuing_ca(
             root=root,
             signer=issuing_signer,
-            subject=ca.organisation_name(organization=self.settings.issuing_name),
+            subject=ca.organisation_name(organization=_ca_name(self.settings.issuing_name, chosen)),
             now=now,
         )
         with self.registry.transaction() as tx:
             tx.add_certificate(kind="root-ca", der=root_cert.public_bytes(serialization.Encoding.DER),
-                               key_id=ROOT_KEY_ID)
+                               key_id=ROOT_KEY_ID + suffix)
             tx.add_certificate(kind="issuing-ca",
                                der=issuing.certificate.public_bytes(serialization.Encoding.DER),
-                               key_id=ISSUING_KEY_ID)
+                               key_id=ISSUING_KEY_ID + suffix)
             tx.ensure_license_types(
                 (t.code, t.short_name, t.name, t.definer_uscc, t.definer_name, t.holder_kind.value)
                 for t in BUILTIN_TYPES
@@ -174,14 +187,21 @@ class TrustService:
                 "issuing_certificate": str(paths["issuing"])}
 
     def export_ca_certificates(self, directory: Path | None = None) -> dict[str, Path]:
-        """Write the root and issuing CA certificates as PEM (default: ``<home>/ca``)."""
+        """Write the CA certificates as PEM (default: ``<home>/ca``): ``root.pem`` and ``issuing.pem`` with
+        every hierarchy, and ``root-<algorithm>.pem`` / ``issuing-<algorithm>.pem`` for each one."""
         directory = directory or self.settings.home / "ca"
         directory.mkdir(parents=True, exist_ok=True)
-        root = directory / "root.pem"
-        issuing = directory / "issuing.pem"
-        root.write_bytes(b"".join(_pem(c) for c in self.root_certificates()))
-        issuing.write_bytes(b"".join(_pem(c) for c in self._certificates("issuing-ca")))
-        return {"root": root, "issuing": issuing}
+        paths: dict[str, Path] = {}
+        for kind, stem in (("root-ca", "root"), ("issuing-ca", "issuing")):
+            records = self.registry.certificates_of_kind(kind)
+            paths[stem] = directory / f"{stem}.pem"
+            paths[stem].write_bytes(b"".join(_pem_der(r.der) for r in records))
+            for algorithm in dict.fromkeys(certificate_algorithm(r.der) for r in records):
+                path = directory / f"{stem}-{algorithm.value}.pem"
+                path.write_bytes(b"".join(_pem_der(r.der) for r in records
+                                          if certificate_algorithm(r.der) is algorithm))
+                paths[f"{stem}-{algorithm.value}"] = path
+        return paths
 
     def _certificates(self, kind: str) -> list[x509.Certificate]:
         return [x509.load_der_x509_certificate(r.der) for r in self.registry.certificates_of_kind(kind)]
@@ -190,12 +210,19 @@ class TrustService:
         """The trust anchors of this home."""
         return self._certificates("root-ca")
 
-    def issuing_authority(self) -> ca.CertificateAuthority:
-        """The issuing CA with its key unlocked from the key store."""
+    def issuing_authority(self, algorithm: ca.SignatureAlgorithm | None = None) -> ca.CertificateAuthority:
+        """The issuing CA for ``algorithm`` (default: the first one made) with its key unlocked."""
         records = self.registry.certificates_of_kind("issuing-ca")
         if not records:
             raise NotInitialisedError(f"{self.settings.home} has no CA yet: run `yinxin init` first")
-        record = records[-1]
+        if algorithm is not None:
+            records = [r for r in records if certificate_algorithm(r.der) is algorithm]
+            if not records:
+                raise NotInitialisedError(
+                    f"{self.settings.home} has no {algorithm.value} CA: run `yinxin init --algorithm "
+                    f"{algorithm.value}` first"
+                )
+        record = records[-1] if algorithm is not None else records[0]
         if record.key_id is None:
             raise ServiceError("the issuing CA's key is not in this home's key store")
         return ca.CertificateAuthority(
@@ -211,18 +238,32 @@ class TrustService:
         return TrustStore(anchors=tuple(roots), certificates=tuple(known))
 
     # -- departments and seals -----------------------------------------------------------------------
-    def add_department(self, *, uscc: str, name: str) -> tuple[DepartmentRecord, str]:
-        """Register a department (name + USCC per GB 32100); return it and its new API key (shown once)."""
+    def add_department(
+        self, *, uscc: str, name: str, algorithm: str | None = None
+    ) -> tuple[DepartmentRecord, str]:
+        """Register a department (name + USCC per GB 32100); return it and its new API key (shown once).
+
+        ``algorithm`` is the signature algorithm of the department's seals (default: the home's first CA's).
+        """
         uscc = validate_uscc(uscc, field="uscc")
+        chosen = ca.SignatureAlgorithm.parse(algorithm) if algorithm else None
         name = name.strip()
         if not name:
             raise FieldValidationError("name", "must not be empty")
         if len(name) > MAX_NAME_LENGTH:
             raise FieldValidationError("name", f"at most {MAX_NAME_LENGTH} characters")
+        available = self.algorithms()
+        if chosen is None:
+            chosen = available[0] if available else ca.SignatureAlgorithm.parse(self.settings.algorithm)
+        elif chosen not in available:
+            raise NotInitialisedError(f"this home has no {chosen.value} CA: run `yinxin init --algorithm "
+                                      f"{chosen.value}` first")
         api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
         with self.registry.transaction() as tx:
-            record = tx.add_department(uscc=uscc, name=name, api_key_hash=hash_api_key(api_key))
-            tx.record_event(kind="department.added", actor="admin", subject=uscc, detail={"name": name})
+            record = tx.add_department(uscc=uscc, name=name, api_key_hash=hash_api_key(api_key),
+                                       algorithm=chosen.value)
+            tx.record_event(kind="department.added", actor="admin", subject=uscc,
+                            detail={"name": name, "algorithm": chosen.value})
         return record, api_key
 
     def department(self, uscc: str) -> DepartmentRecord:
@@ -233,17 +274,24 @@ class TrustService:
         """The department an API key belongs to, if any."""
         return self.registry.department_by_api_key_hash(hash_api_key(api_key))
 
-    def create_seal(self, *, uscc: str, seal_type: str = "公章", holder_name: str | None = None) -> SealRecord:
-        """Make a seal for a department: key in the key store, certificate, image (``yinxin seal create``)."""
+    def create_seal(
+        self, *, uscc: str, seal_type: str = "公章", holder_name: str | None = None, algorithm: str | None = None
+    ) -> SealRecord:
+        """Make a seal for a department: key in the key store, certificate, image (``yinxin seal create``).
+
+        The key's algorithm is ``algorithm`` if given, else the department's; the issuing CA of the same
+        algorithm certifies it.
+        """
         kind = SealType.parse(seal_type)
         dept = self.registry.get_department(uscc)
-        authority = self.issuing_authority()
+        chosen = ca.SignatureAlgorithm.parse(algorithm or dept.algorithm)
+        authority = self.issuing_authority(chosen)
         seal = make_seal(
             department=Department(uscc=dept.uscc, name=dept.name),
             seal_type=kind,
             keystore=self.keystore,
             authority=authority,
-            algorithm=ca.algorithm_of(authority.signer.public_key()),
+            algorithm=chosen,
             now=self.clock(),
             holder_name=holder_name,
         )
@@ -260,6 +308,7 @@ class TrustService:
             )
             tx.record_event(kind="seal.created", actor="admin", subject=seal.seal_id,
                             detail={"department": dept.uscc, "type": seal.seal_type.value,
+                                    "algorithm": chosen.value,
                                     "certificate_serial": format(seal.certificate.serial_number, "x")})
         return record
 
@@ -370,6 +419,35 @@ class TrustService:
             kind="license.verified", actor=actor, subject=result.license_identifier or "",
             detail={"kind": result.kind, "verdict": result.verdict.value, "reasons": result.reasons},
         )
+
+
+def certificate_algorithm(der: bytes) -> ca.SignatureAlgorithm:
+    """The signature algorithm of a certificate's key, read from its SubjectPublicKeyInfo.
+
+    Read with asn1crypto rather than cryptography because cryptography cannot load SM2 keys.
+    """
+    spki = asn1_x509.Certificate.load(der).public_key["algorithm"]
+    algorithm = spki["algorithm"].dotted
+    if algorithm == "1.2.840.10045.2.1":  # id-ecPublicKey (RFC 5480)
+        curve = spki["parameters"].chosen
+        curve_oid = curve.dotted if isinstance(curve, asn1_core.ObjectIdentifier) else ""
+        names = {"1.2.840.10045.3.1.7": "ecdsa-p256-sha256", "1.2.156.10197.1.301": "sm2-sm3"}
+        if curve_oid in names:
+            return ca.SignatureAlgorithm(names[curve_oid])
+    elif algorithm == "1.3.101.112":  # id-Ed25519 (RFC 8410)
+        return ca.SignatureAlgorithm.ED25519
+    elif algorithm == "1.2.840.113549.1.1.1":  # rsaEncryption
+        return ca.SignatureAlgorithm.RSA2048_SHA256
+    raise ServiceError(f"certificate key algorithm {algorithm} is not supported")
+
+
+def _ca_name(base: str, algorithm: ca.SignatureAlgorithm) -> str:
+    # Hierarchies of different algorithms must have different names, or chains would cross.
+    return f"{base}（SM2）" if algorithm.value == "sm2-sm3" else base
+
+
+def _pem_der(der: bytes) -> bytes:
+    return _pem(x509.load_der_x509_certificate(der))
 
 
 def _no_roots(settings: Settings) -> list[x509.Certificate]:
