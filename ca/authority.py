@@ -2,6 +2,12 @@
 
 The authority holds no storage and reads no clock: the caller passes the signing key
 (any :class:`~ca.algorithms.KeySigner`), the CA certificate and the time of issue.
+
+SM2 hierarchies (GB/T 20518) go through the same functions: cryptography cannot build SM2
+certificates, so :mod:`ca.gm_x509` builds them and the result is loaded back as a cryptography
+:class:`~cryptography.x509.Certificate`. Such a certificate reads normally (names, serial,
+validity, extensions) except ``public_key()``, which raises; use :func:`public_key_der` instead.
+An SM2 CA certifies SM2 keys only, and only an SM2 CA certifies SM2 keys.
 """
 
 from __future__ import annotations
@@ -11,21 +17,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
     CertificatePublicKeyTypes,
     PublicKeyTypes,
 )
 
-from .algorithms import KeySigner, SoftwareSigner, certificate_hash
+from .algorithms import KeySigner, SignatureAlgorithm, SoftwareSigner, certificate_hash
 from .errors import CAError, UnsupportedAlgorithmError
 from .profiles import (
     ISSUING_CA_PROFILE,
     ROOT_CA_PROFILE,
     CertificateProfile,
 )
+from .sm2 import SM2PublicKey
 
 # Backdate notBefore a little so a verifier whose clock lags slightly still accepts a fresh certificate.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -37,6 +45,43 @@ def _require_utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
+def validity_window(
+    *, profile: CertificateProfile, now: datetime, not_after: datetime | None, issuer_not_after: datetime | None
+) -> tuple[datetime, datetime]:
+    """(notBefore, notAfter) of a certificate issued at ``now`` under ``profile`` (RFC 5280 §4.1.2.5).
+
+    notBefore is backdated by :data:`CLOCK_SKEW`; notAfter is the profile's validity, cut to the
+    requested ``not_after`` and, in the shell model, to the issuer's own notAfter.
+    """
+    now = _require_utc(now)
+    not_before = now - CLOCK_SKEW
+    end = now + profile.validity
+    if not_after is not None:
+        end = min(end, not_after)
+    if issuer_not_after is not None:
+        # The shell model (RFC 5280 §6 in practice): nothing outlives its issuer.
+        end = min(end, issuer_not_after)
+    return not_before, end
+
+
+def public_key_der(certificate: x509.Certificate) -> bytes:
+    """The certificate's SubjectPublicKeyInfo, DER as it appears in the certificate (RFC 5280 §4.1.2.7).
+
+    Works for every key type, SM2 included, because it never calls ``certificate.public_key()``
+    (which raises for SM2 keys: cryptography has no SM2 curve).
+    """
+    parsed = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+    der: bytes = parsed["tbs_certificate"]["subject_public_key_info"].dump()
+    return der
+
+
+def _key_der(key: PublicKeyTypes | SM2PublicKey) -> bytes:
+    # SubjectPublicKeyInfo DER of a public key, whatever its type, to compare keys with certificates.
+    if isinstance(key, SM2PublicKey):
+        return key.to_spki_der()
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
 def _issuer_key(signer: KeySigner) -> CertificateIssuerPrivateKeyTypes:
     # cryptography's builders sign only with its own key objects; a key store that keeps the key
     # elsewhere (PKCS #11) supplies one through a private-key subclass, see seal_keys.
@@ -46,8 +91,11 @@ def _issuer_key(signer: KeySigner) -> CertificateIssuerPrivateKeyTypes:
     raise UnsupportedAlgorithmError(f"cannot sign certificates with {type(signer).__name__}")
 
 
-def _public_key(key: PublicKeyTypes) -> CertificatePublicKeyTypes:
-    # Every key type ca.algorithms generates is a certificate public key type.
+def _public_key(key: PublicKeyTypes | SM2PublicKey) -> CertificatePublicKeyTypes:
+    # Every key type ca.algorithms generates is a certificate public key type, except SM2, which
+    # cryptography cannot put in a certificate (GB/T 20518 certificates come from ca.gm_x509).
+    if isinstance(key, SM2PublicKey):
+        raise UnsupportedAlgorithmError("cryptography cannot build SM2 certificates; use ca.gm_x509")
     return cast(CertificatePublicKeyTypes, key)
 
 
@@ -55,21 +103,38 @@ def _build(
     *,
     profile: CertificateProfile,
     subject: x509.Name,
-    subject_key: PublicKeyTypes,
+    subject_key: PublicKeyTypes | SM2PublicKey,
     issuer_name: x509.Name,
     issuer_signer: KeySigner,
     issuer_certificate: x509.Certificate | None,
     now: datetime,
     not_after: datetime | None,
 ) -> x509.Certificate:
-    now = _require_utc(now)
-    not_before = now - CLOCK_SKEW
-    end = now + profile.validity
-    if not_after is not None:
-        end = min(end, not_after)
-    if issuer_certificate is not None:
-        # The shell model (RFC 5280 §6 in practice): nothing outlives its issuer.
-        end = min(end, issuer_certificate.not_valid_after_utc)
+    signer_is_sm2 = issuer_signer.algorithm is SignatureAlgorithm.SM2_SM3
+    if signer_is_sm2 != isinstance(subject_key, SM2PublicKey):
+        raise CAError(
+            "mixed hierarchy refused: an SM2 CA certifies only SM2 keys, and only an SM2 CA certifies SM2 keys"
+        )
+    if isinstance(subject_key, SM2PublicKey):
+        # GB/T 20518 certificates: built with asn1crypto, since cryptography has no SM2.
+        from . import gm_x509  # imported here: gm_x509 itself builds on this module
+
+        der = gm_x509.build_certificate(
+            profile=profile,
+            subject=subject,
+            public_key=subject_key,
+            signer=issuer_signer,
+            issuer_certificate=issuer_certificate,
+            now=now,
+            not_after=not_after,
+        )
+        return x509.load_der_x509_certificate(der)
+    not_before, end = validity_window(
+        profile=profile,
+        now=now,
+        not_after=not_after,
+        issuer_not_after=None if issuer_certificate is None else issuer_certificate.not_valid_after_utc,
+    )
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -123,7 +188,8 @@ class CertificateAuthority:
     signer: KeySigner
 
     def __post_init__(self) -> None:
-        if self.certificate.public_key() != self.signer.public_key():
+        # Compared as SPKI DER: certificate.public_key() raises for SM2 certificates.
+        if public_key_der(self.certificate) != _key_der(self.signer.public_key()):
             raise CAError("the CA's key does not match its certificate")
         constraints = self.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
         if not constraints.ca:
@@ -134,11 +200,15 @@ class CertificateAuthority:
         *,
         profile: CertificateProfile,
         subject: x509.Name,
-        public_key: PublicKeyTypes,
+        public_key: PublicKeyTypes | SM2PublicKey,
         now: datetime,
         not_after: datetime | None = None,
     ) -> x509.Certificate:
-        """Issue a certificate for ``public_key`` under ``profile`` at time ``now``."""
+        """Issue a certificate for ``public_key`` under ``profile`` at time ``now``.
+
+        An SM2 CA issues GB/T 20518 certificates for SM2 keys; any other pairing of CA and key
+        algorithms that mixes SM2 with something else raises :class:`CAError`.
+        """
         if now.astimezone(UTC) >= self.certificate.not_valid_after_utc:
             raise CAError("the CA certificate has expired")
         return _build(
