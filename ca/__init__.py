@@ -1,4 +1,4 @@
-"""PKI core: algorithms, the CA hierarchy and certificate profiles.
+"""PKI core: algorithms (SM2 among them), the CA hierarchy and certificate profiles.
 
 Knows nothing of HTTP, databases or the CLI; callers pass keys, certificates and the time.
 """
@@ -14,8 +14,10 @@ from .profiles import (
     CertificateProfile,
     organisation_name,
 )
+from .sm2 import DEFAULT_ID, SM2Error, SM2PrivateKey, SM2PublicKey, SM2Signer, sm2_verify
 
 __all__ = [
+    "DEFAULT_ID",
     "ISSUING_CA_PROFILE",
     "ROOT_CA_PROFILE",
     "SEAL_PROFILE",
@@ -26,6 +28,10 @@ __all__ = [
     "KeyDecryptionError",
     "KeySigner",
     "ProfileError",
+    "SM2Error",
+    "SM2PrivateKey",
+    "SM2PublicKey",
+    "SM2Signer",
     "SignatureAlgorithm",
     "SoftwareSigner",
     "UnsupportedAlgorithmError",
@@ -34,4 +40,5 @@ __all__ = [
     "create_root_certificate",
     "generate_private_key",
     "organisation_name",
+    "sm2_verify",
 ]

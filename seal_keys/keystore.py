@@ -6,6 +6,11 @@ nonce per key, the key's identifier and algorithm bound in as associated data so
 swapped. We do not use cryptography's ``BestAvailableEncryption`` for PKCS #8 because its KDF and
 cost cannot be chosen; scrypt at n=2**15 makes an offline guess of a stolen file expensive.
 
+SM2 keys (GB/T 32918) sit in the same envelope: their PKCS #8 (id-ecPublicKey with curve
+1.2.156.10197.1.301, RFC 5915 ECPrivateKey inside) as :class:`ca.SM2PrivateKey` writes it, and their
+public key as a SubjectPublicKeyInfo PEM; cryptography cannot load either, so they are read with
+:mod:`ca.sm2`.
+
 A PKCS #11 store (HSM) implements the same protocol in a later module.
 """
 
@@ -21,13 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from asn1crypto import pem
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from ca import KeySigner, SignatureAlgorithm, SoftwareSigner, algorithm_of, generate_private_key
+from ca import (
+    CAError,
+    KeySigner,
+    SignatureAlgorithm,
+    SM2PrivateKey,
+    SM2PublicKey,
+    SM2Signer,
+    SoftwareSigner,
+    algorithm_of,
+    generate_private_key,
+)
 
 from .errors import KeyNotFoundError, KeyStoreError, WrongPassphraseError
 
@@ -49,7 +65,7 @@ class KeyStore(Protocol):
     def signer(self, key_id: str) -> KeySigner:
         """A signer for the key ``key_id``."""
 
-    def public_key(self, key_id: str) -> PublicKeyTypes:
+    def public_key(self, key_id: str) -> PublicKeyTypes | SM2PublicKey:
         """The public key of ``key_id``."""
 
     def key_ids(self) -> list[str]:
@@ -77,7 +93,7 @@ class SoftwareKeyStore:
 
     directory: Path
     passphrase: str
-    _unlocked: dict[str, SoftwareSigner] = field(default_factory=dict, init=False)
+    _unlocked: dict[str, SoftwareSigner | SM2Signer] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         if len(self.passphrase) < MIN_PASSPHRASE_LENGTH:
@@ -101,13 +117,24 @@ class SoftwareKeyStore:
         if path.exists():
             raise KeyStoreError(f"a key named {key_id!r} already exists")
         private_key = generate_private_key(algorithm)
-        self._write(path, key_id, SoftwareSigner(private_key))
+        signer = SM2Signer(private_key) if isinstance(private_key, SM2PrivateKey) else SoftwareSigner(private_key)
+        self._write(path, key_id, signer)
         return key_id
 
-    def _write(self, path: Path, key_id: str, signer: SoftwareSigner) -> None:
-        der = signer.private_key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+    def _write(self, path: Path, key_id: str, signer: SoftwareSigner | SM2Signer) -> None:
+        key = signer.private_key
+        if isinstance(key, SM2PrivateKey):
+            der = key.to_pkcs8_der()
+            public_pem = pem.armor("PUBLIC KEY", key.public_key().to_spki_der()).decode("ascii")
+        else:
+            der = key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            public_pem = (
+                key.public_key()
+                .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+                .decode("ascii")
+            )
         salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
         algorithm = signer.algorithm.value
         aad = f"{FORMAT}|{key_id}|{algorithm}".encode()
@@ -120,9 +147,7 @@ class SoftwareKeyStore:
             "cipher": "aes-256-gcm",
             "nonce": _b64(nonce),
             "ciphertext": _b64(AESGCM(kek).encrypt(nonce, der, aad)),
-            "public_key": signer.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-            .decode("ascii"),
+            "public_key": public_pem,
         }
         tmp = path.with_suffix(f".tmp-{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -163,17 +188,36 @@ class SoftwareKeyStore:
             ) from None
         except (KeyError, ValueError, TypeError, AssertionError) as exc:
             raise KeyStoreError(f"key file for {key_id!r} is damaged") from exc
-        private_key = serialization.load_der_private_key(der, password=None)
-        signer = SoftwareSigner(private_key)
+        signer: SoftwareSigner | SM2Signer
+        try:
+            if document["algorithm"] == SignatureAlgorithm.SM2_SM3.value:
+                signer = SM2Signer(SM2PrivateKey.from_pkcs8_der(der))
+            else:
+                signer = SoftwareSigner(serialization.load_der_private_key(der, password=None))
+        except (CAError, ValueError) as exc:
+            raise KeyStoreError(f"key file for {key_id!r} holds a key that cannot be loaded") from exc
         if signer.algorithm.value != document["algorithm"]:
             raise KeyStoreError(f"key file for {key_id!r} does not match its declared algorithm")
         self._unlocked[key_id] = signer
         return signer
 
-    def public_key(self, key_id: str) -> PublicKeyTypes:
+    def public_key(self, key_id: str) -> PublicKeyTypes | SM2PublicKey:
         document = self._read(key_id)
-        key = serialization.load_pem_public_key(str(document["public_key"]).encode("ascii"))
-        algorithm_of(key)  # fail closed on a key type we do not support
+        text = str(document.get("public_key", "")).encode("ascii", errors="replace")
+        key: PublicKeyTypes | SM2PublicKey
+        try:
+            if document.get("algorithm") == SignatureAlgorithm.SM2_SM3.value:
+                kind, _, der = pem.unarmor(text)
+                if kind != "PUBLIC KEY":
+                    raise ValueError("not a PUBLIC KEY PEM block")
+                key = SM2PublicKey.from_spki_der(der)
+            else:
+                key = serialization.load_pem_public_key(text)
+            algorithm = algorithm_of(key)  # fail closed on a key type we do not support
+        except (CAError, ValueError, TypeError) as exc:
+            raise KeyStoreError(f"key file for {key_id!r} holds a public key that cannot be loaded") from exc
+        if algorithm.value != document.get("algorithm"):
+            raise KeyStoreError(f"key file for {key_id!r} does not match its declared algorithm")
         return key
 
     def key_ids(self) -> list[str]:
