@@ -16,7 +16,7 @@ as its own :class:`~verification.result.Check`:
                      digest) (step 3)
 ``seal_signature``   the maker's signature: V4/V5 over DER(eSealInfo); V1 over SEQUENCE{info, cert,
                      alg} (step 4a, §1.5)
-``maker_certificate`` validity when the seal was made and when it is used, key usage, chain (step 4b)
+``maker_certificate`` validity when the seal is used, key usage, chain (step 4b)
 ``seal_validity``    validStart ≤ t ≤ validEnd at the signing time (a bare seal: at ``now``) (step 4c)
 ``signer_certificate`` validity at the signing time, key usage, chain (step 5)
 ``signing_time``     the asserted signing time is not in the future (step 6)
@@ -57,9 +57,13 @@ __all__ = [
     "ParsedSignature",
     "SealExtension",
     "TrustInputs",
+    "certificate_check",
+    "load_certificate",
     "parse_seal",
     "parse_signature",
     "signature_checks",
+    "sm2_signature_check",
+    "subject_name",
     "verify_seal",
     "verify_ses_signature",
 ]
@@ -517,7 +521,13 @@ def _format_check(problems: list[str], *, what: str, layout: int, tolerances: Se
     return Check("format", _PASSED, detail)
 
 
-def _sm2_signature(certificate: bytes, algorithm: str, signature: bytes, message: bytes) -> tuple[CheckOutcome, str]:
+def sm2_signature_check(
+    certificate: bytes, algorithm: str, signature: bytes, message: bytes
+) -> tuple[CheckOutcome, str]:
+    """Verify an SM2-with-SM3 ``signature`` of ``message`` with ``certificate``'s key; (outcome, detail).
+
+    Any algorithm other than 1.2.156.10197.1.501 fails (fail closed).
+    """
     if algorithm != oids.SM2_SM3:
         return _FAILED, f"unsupported signature algorithm {algorithm} (only SM2-with-SM3 {oids.SM2_SM3})"
     try:
@@ -534,14 +544,15 @@ def _sm2_signature(certificate: bytes, algorithm: str, signature: bytes, message
 
 
 def _seal_signature_check(seal: ParsedSeal) -> Check:
-    outcome, detail = _sm2_signature(
+    outcome, detail = sm2_signature_check(
         seal.maker_certificate, seal.signature_algorithm, seal.signed_value, seal.signed_bytes
     )
     covered = "SEQUENCE{esealInfo, cert, signatureAlgorithm}" if seal.layout == 1 else "eSealInfo"
     return Check("seal_signature", outcome, f"seal maker: {detail} (signed bytes: {covered})")
 
 
-def _subject(certificate: asn1_x509.Certificate) -> str:
+def subject_name(certificate: asn1_x509.Certificate) -> str:
+    """A short name for messages: the subject's common name (and organisation)."""
     try:
         names = certificate.subject.native
         common_name = names.get("common_name")
@@ -553,7 +564,8 @@ def _subject(certificate: asn1_x509.Certificate) -> str:
         return "unreadable subject"
 
 
-def _load_certificate(der: bytes) -> asn1_x509.Certificate | None:
+def load_certificate(der: bytes) -> asn1_x509.Certificate | None:
+    """Parse a DER X.509 certificate with asn1crypto (SM2 ones included), or ``None`` if unreadable."""
     try:
         certificate = asn1_x509.Certificate.load(der, strict=True)
         certificate["tbs_certificate"]["validity"].native  # noqa: B018 - forces the parse
@@ -577,7 +589,7 @@ def _revocation(path: Sequence[bytes], crls: Sequence[bytes], now: datetime) -> 
                 continue
             checked = True
             if outcome.is_revoked(serial):
-                return _FAILED, f"certificate {_subject(child)} is revoked"
+                return _FAILED, f"certificate {subject_name(child)} is revoked"
         if not checked:
             unchecked += 1
     if unchecked:
@@ -585,7 +597,7 @@ def _revocation(path: Sequence[bytes], crls: Sequence[bytes], now: datetime) -> 
     return _PASSED, "not revoked"
 
 
-def _certificate_check(
+def certificate_check(
     name: str,
     der: bytes,
     *,
@@ -595,10 +607,10 @@ def _certificate_check(
     now: datetime,
 ) -> Check:
     """Validity at each of ``at``, signing key usage, then the chain to a trust anchor (§1.7 steps 4b, 5)."""
-    certificate = _load_certificate(der)
+    certificate = load_certificate(der)
     if certificate is None:
         return Check(name, _FAILED, f"the {role} certificate is not a readable X.509 certificate")
-    subject = _subject(certificate)
+    subject = subject_name(certificate)
     not_before = certificate.not_valid_before
     not_after = certificate.not_valid_after
     for label, moment in at:
@@ -725,8 +737,8 @@ def verify_seal(
 ) -> VerificationResult:
     """Verify a bare ``SESeal`` (a ``.esl`` file) at time ``now``; result kind ``"ses-seal"``.
 
-    Checks ``format``, ``seal_signature``, ``maker_certificate`` (valid at createDate and at ``now``,
-    signing key usage, chain to ``trust_anchors``), ``seal_validity`` at ``now`` and the V5
+    Checks ``format``, ``seal_signature``, ``maker_certificate`` (valid at ``now``, signing key
+    usage, chain to ``trust_anchors``), ``seal_validity`` at ``now`` and the V5
     ``timestamp``. Raises only when the bytes are no seal at all (see :func:`parse_seal`).
     """
     now = _require_utc(now)
@@ -736,22 +748,22 @@ def verify_seal(
     checks = [
         _format_check(_seal_format_problems(seal), what="SESeal", layout=seal.layout, tolerances=seal.tolerances),
         _seal_signature_check(seal),
-        _certificate_check(
+        certificate_check(
             "maker_certificate",
             seal.maker_certificate,
             role="seal maker",
-            at=[("the seal's createDate", seal.create_date), ("now", now)],
+            at=[("now", now)],
             trust=trust,
             now=now,
         ),
         _window_check(seal, now, "now"),
         timestamp,
     ]
-    maker = _load_certificate(seal.maker_certificate)
+    maker = load_certificate(seal.maker_certificate)
     return VerificationResult.from_checks(
         checks,
         kind="ses-seal",
-        signer=_subject(maker) if maker is not None else None,
+        signer=subject_name(maker) if maker is not None else None,
         disclosed=MappingProxyType(_seal_disclosure(seal)),
     )
 
@@ -785,7 +797,7 @@ def signature_checks(
     checks = [_format_check(problems, what="SES_Signature", layout=parsed.layout, tolerances=parsed.tolerances)]
 
     # Step 2: the signer's signature over TBS_Sign as received.
-    outcome, detail = _sm2_signature(
+    outcome, detail = sm2_signature_check(
         parsed.signer_certificate, parsed.signature_algorithm, parsed.signature, parsed.signed_bytes
     )
     checks.append(Check("signature", outcome, f"signer: {detail} (signed bytes: TBS_Sign)"))
@@ -818,20 +830,22 @@ def signature_checks(
         )
         reference, reference_label = signing_time, "the signing time"
 
-    # Steps 4b, 4c, 5.
+    # Steps 4b, 4c, 5, all at the time of use. The maker certificate is not also required at createDate:
+    # that date is the maker's claim, and real seals contradict it (the tax bureau seal in ofdrw's
+    # signedFile.ofd is dated five days before its maker certificate was issued, yet verifies).
     checks.append(
-        _certificate_check(
+        certificate_check(
             "maker_certificate",
             seal.maker_certificate,
             role="seal maker",
-            at=[("the seal's createDate", seal.create_date), (reference_label, reference)],
+            at=[(reference_label, reference)],
             trust=trust,
             now=now,
         )
     )
     checks.append(_window_check(seal, reference, reference_label))
     checks.append(
-        _certificate_check(
+        certificate_check(
             "signer_certificate",
             parsed.signer_certificate,
             role="signer",
@@ -896,13 +910,13 @@ def verify_ses_signature(
     parsed = parse_signature(data)
     trust = TrustInputs(tuple(trust_anchors), tuple(intermediates), tuple(crls))
     checks = signature_checks(parsed, document=document, now=now, trust=trust)
-    signer = _load_certificate(parsed.signer_certificate)
+    signer = load_certificate(parsed.signer_certificate)
     disclosed = _seal_disclosure(parsed.seal) | {"property_info": parsed.property_info}
     return VerificationResult.from_checks(
         checks,
         kind="ses-signature",
         signing_time=parsed.time_info,
         signing_time_source="timeInfo" if parsed.time_info is not None else None,
-        signer=_subject(signer) if signer is not None else None,
+        signer=subject_name(signer) if signer is not None else None,
         disclosed=MappingProxyType(disclosed),
     )
