@@ -411,6 +411,20 @@ class _Parsed:
         return None if extension is None else extension["extn_value"].parsed
 
 
+def _der_signature(value: core.Asn1Value) -> bytes | None:
+    # GB/T 20518 / GB/T 35276: the BIT STRING holds DER SEQUENCE {r, s}; the raw r‖s form SM2PublicKey.verify
+    # also accepts elsewhere has no place in a certificate or CRL.
+    if value.unused_bits:
+        return None
+    signature = bytes(value.native)
+    try:
+        if algos.DSASignature.load(signature, strict=True).dump(force=True) != signature:
+            return None
+    except (ValueError, TypeError):
+        return None
+    return signature
+
+
 def _check_signature(parsed: _Parsed, issuer: _Parsed) -> str:
     certificate = parsed.certificate
     outer = certificate["signature_algorithm"]
@@ -423,10 +437,10 @@ def _check_signature(parsed: _Parsed, issuer: _Parsed) -> str:
         issuer_key = SM2PublicKey.from_spki_der(issuer.tbs["subject_public_key_info"].dump())
     except SM2Error:
         return f"issuer {issuer.subject_text!r} does not hold an SM2 key"
-    signature_value = certificate["signature_value"]
-    if signature_value.unused_bits:
-        return "signature BIT STRING has unused bits"
-    if not issuer_key.verify(bytes(signature_value.native), parsed.tbs_der):
+    signature = _der_signature(certificate["signature_value"])
+    if signature is None:
+        return "signature value is not a DER SEQUENCE {r, s}"
+    if not issuer_key.verify(signature, parsed.tbs_der):
         return "SM2 signature does not verify"
     return ""
 
@@ -610,8 +624,10 @@ def verify_crl(crl_der: bytes, *, issuer_certificate: bytes, now: datetime) -> C
         key = SM2PublicKey.from_spki_der(issuer.tbs["subject_public_key_info"].dump())
     except SM2Error:
         return fail("the issuer does not hold an SM2 key")
-    signature = certificate_list["signature"]
-    if signature.unused_bits or not key.verify(bytes(signature.native), tbs_der):
+    signature = _der_signature(certificate_list["signature"])
+    if signature is None:
+        return fail("signature value is not a DER SEQUENCE {r, s}")
+    if not key.verify(signature, tbs_der):
         return fail("SM2 signature does not verify")
     this_update: datetime = tbs["this_update"].native
     next_update: datetime | None = tbs["next_update"].native
