@@ -27,6 +27,9 @@ from seal_keys.ses import SealPicture, SESError, document_hash, make_seal, make_
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 USCC = "11330100002500295Y"
+# OpenSSL 3 uses an empty SM2 ID unless told; GB/T 35276 signatures use the default ID.
+OPENSSL_SM2_VERIFY = ("openssl", "pkeyutl", "-verify", "-pubin", "-rawin", "-digest", "sm3")
+OPENSSL_SM2_VERIFY += ("-pkeyopt", "distid:1234567812345678")
 
 
 @dataclass(frozen=True)
