@@ -6,8 +6,42 @@ The seal's picture is the signature's appearance and the department's seal certi
 the document: a PAdES baseline B-B signature (ETSI EN 319 142-1 §6.3, SubFilter
 ``ETSI.CAdES.detached``) added as an incremental update, so the licence face stays byte for
 byte what was rendered. The key never leaves its :class:`ca.KeySigner` (software key store
-today, PKCS #11 or SM2 back ends later): pyHanko builds the CMS structure and asks
-:class:`KeySignerAdapter` for the raw signature over the signed attributes.
+today, PKCS #11 later): pyHanko builds the CMS structure and asks :class:`KeySignerAdapter`
+for the raw signature over the signed attributes.
+
+SM2 seals (GB/T 35275 CMS inside the PDF signature)
+---------------------------------------------------
+A seal whose key is SM2 gets the same PDF structure with the national algorithms in the CMS
+``SignerInfo`` (GB/T 35275-2017 §7 / GM/T 0010): ``digestAlgorithm`` SM3 (1.2.156.10197.1.401),
+the ``messageDigest`` attribute is SM3 over the /ByteRange bytes, and ``signatureAlgorithm`` is
+SM2 with the SM2 signature value DER ``SEQUENCE {r, s}`` (GB/T 35276) over the DER of the signed
+attributes, hashed as SM3(Z‖M) with the default user ID (GB/T 32918.2). pyHanko knows neither
+algorithm (cn-standards §4.4); what it needs from us, and no more:
+
+* the OID names ``sm3`` / ``sm2_sign`` / ``sm2_sm3`` in asn1crypto's maps (:mod:`ca.oids`);
+* an explicit signature mechanism: pyHanko derives one from the certificate's key type only for
+  RSA, DSA, ECDSA (``<digest>_ecdsa``) and EdDSA, and would call an SM2 key "ECDSA";
+* nothing for SM3 itself: pyHanko turns the digest name into ``getattr(hashes, name.upper())``
+  of pyca/cryptography, and ``hashes.SM3`` exists;
+* the raw SM2 signature, which :class:`KeySignerAdapter` takes from the :class:`ca.KeySigner`
+  (pyHanko's own signers only use pyca/cryptography keys, and those have no SM2).
+
+The ``signatureAlgorithm`` emitted is SM2-with-SM3, 1.2.156.10197.1.501 (parameters absent, as
+in GB/T 20518 certificates), not the ``sm2sign`` 1.2.156.10197.1.301.1 that the text of GB/T 35275
+puts in ``digestEncryptionAlgorithm``. The reason is who must read it: GmSSL 3 writes 1.501 and
+its CMS verifier refuses anything else (``cms_signer_info_verify_from_der``); BouncyCastle, under
+most Java signature stacks (iText, ofdrw), names the signature of a ``SignerInfo`` from a table
+that maps 1.501 to SM2 and has no entry for 1.301.1; OpenSSL 3 takes either (tested in
+tests/unit/issuance/test_stamp_sm2.py). :func:`verification.pdf.verify_pdf` accepts both.
+
+The SubFilter stays ``ETSI.CAdES.detached`` for SM2 too. Neither choice is formally conformant:
+PAdES takes its algorithms from ETSI TS 119 312 and ISO 32000's ``adbe.pkcs7.detached`` lists
+only RSA, DSA and ECDSA with SHA-1/SHA-2, so SM2 is outside both. CAdES brings what matters
+here, the ESS ``signing-certificate-v2`` attribute (RFC 5035) that binds the seal certificate
+into the signed attributes so that it cannot be swapped for another certificate on the same key,
+and it keeps one signature structure and one verification path for every seal algorithm.
+Common PDF readers (Adobe Acrobat, poppler's pdfsig) cannot validate SM2 signatures either way;
+:func:`verification.pdf.verify_pdf` can.
 """
 
 from __future__ import annotations
@@ -20,6 +54,7 @@ from datetime import datetime
 from asn1crypto import algos
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
@@ -34,6 +69,8 @@ from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ca import KeySigner, SignatureAlgorithm
+from ca.oids import SM2_SM3
+from ca.sm2 import SM2Error, SM2PublicKey
 
 from .errors import RenderError
 from .render import SEAL_BOX
@@ -42,22 +79,43 @@ __all__ = ["KeySignerAdapter", "stamp_pdf"]
 
 # CMS signature algorithm (RFC 5652 §10.1.2) and message digest per key algorithm. ECDSA and
 # RSA keys hash with SHA-256 inside KeySigner.sign; Ed25519 signs the signed attributes
-# directly, and RFC 8419 §3.1 makes SHA-512 the message digest that goes with it.
+# directly, and RFC 8419 §3.1 makes SHA-512 the message digest that goes with it. SM2 hashes
+# SM3(Z‖M) inside KeySigner.sign and GB/T 35275 pairs it with the SM3 message digest; the
+# mechanism is named by OID because asn1crypto's name for it comes from ca.oids.
 _MECHANISM: dict[SignatureAlgorithm, tuple[str, str]] = {
     SignatureAlgorithm.ECDSA_P256_SHA256: ("sha256_ecdsa", "sha256"),
     SignatureAlgorithm.ED25519: ("ed25519", "sha512"),
     SignatureAlgorithm.RSA2048_SHA256: ("sha256_rsa", "sha256"),
+    SignatureAlgorithm.SM2_SM3: (SM2_SM3, "sm3"),
 }
 # Upper bound of a raw signature's length, used for dry runs (size estimates).
 _MAX_SIGNATURE_LEN: dict[SignatureAlgorithm, int] = {
     SignatureAlgorithm.ECDSA_P256_SHA256: 72,
     SignatureAlgorithm.ED25519: 64,
     SignatureAlgorithm.RSA2048_SHA256: 512,
+    # DER SEQUENCE {r, s} of two integers below the 256-bit order n (GB/T 35276).
+    SignatureAlgorithm.SM2_SM3: 72,
 }
 
 
 def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+
+
+def _certifies(certificate: x509.Certificate, key_signer: KeySigner) -> bool:
+    """Whether ``certificate`` certifies the public key of ``key_signer``."""
+    if key_signer.algorithm is SignatureAlgorithm.SM2_SM3:
+        # pyca/cryptography parses an SM2 certificate but cannot load its key (cn-standards §4.4).
+        try:
+            certified = SM2PublicKey.from_certificate_der(certificate.public_bytes(Encoding.DER))
+        except SM2Error:
+            return False
+        return certified == key_signer.public_key()
+    try:
+        return certificate.public_key() == key_signer.public_key()
+    except UnsupportedAlgorithm:
+        # An SM2 (or other unknown-curve) certificate for a non-SM2 key.
+        return False
 
 
 class KeySignerAdapter(signers.Signer):
@@ -75,7 +133,7 @@ class KeySignerAdapter(signers.Signer):
         certificate: x509.Certificate,
         chain: Sequence[x509.Certificate] = (),
     ) -> None:
-        if certificate.public_key() != key_signer.public_key():
+        if not _certifies(certificate, key_signer):
             raise RenderError("the seal key does not match the seal certificate")
         algorithm = key_signer.algorithm
         if algorithm not in _MECHANISM:
@@ -84,7 +142,7 @@ class KeySignerAdapter(signers.Signer):
         self._key_signer = key_signer
         self._algorithm = algorithm
         self.digest_algorithm = digest
-        """The CMS message digest that goes with this key (``sha256`` or ``sha512``)."""
+        """The CMS message digest that goes with this key (``sha256``, ``sha512`` or ``sm3``)."""
         super().__init__(
             signing_cert=_asn1_certificate(certificate),
             cert_registry=SimpleCertificateStore.from_certs([_asn1_certificate(c) for c in chain]),
@@ -180,6 +238,9 @@ def stamp_pdf(
     signing_time: datetime,
 ) -> bytes:
     """Seal ``pdf`` with a visible PAdES B-B signature showing ``seal_png`` inside ``box``.
+
+    An SM2 ``signer`` makes the CMS with SM3 and SM2 (GB/T 35275, see the module notes); its
+    ``certificate`` and ``chain`` are then SM2 certificates (GB/T 20518).
 
     ``box`` is (x1, y1, x2, y2) in PDF points on the first page; the seal picture (RGBA, drawn
     with its transparency) is centred in it. ``chain`` holds the certificates a validator needs

@@ -11,6 +11,23 @@ analysis), ``certificate_trust`` (X.509 validation to the configured trust ancho
 validation time, §5.2.6) and ``license_status`` (the licence named in the document is active
 in the registry). The signing time is the one the signer claimed (PAdES /M), unproven
 without a time-stamp.
+
+SM2 seals (GB/T 35275 CMS with SM2 and SM3, as :mod:`issuance.stamp` makes them) go through the
+same pyHanko validation. pyHanko and pyhanko-certvalidator have no SM2 or SM3 (cn-standards
+§4.4); they get exactly two things from us:
+
+* :class:`SM2SignatureValidator`, passed as ``ValidationContext(signature_validator=...)``. It
+  verifies SM2 signatures (the CMS signer's, and every certificate's on the path, over the
+  ``tbsCertificate`` bytes) with :mod:`ca.sm2` and hands every other algorithm to
+  pyhanko-certvalidator's own validator. Both SM2 identifiers are accepted in the CMS
+  ``signatureAlgorithm``: sm2sign 1.2.156.10197.1.301.1 (the text of GB/T 35275) and
+  SM2-with-SM3 1.2.156.10197.1.501 (what Yinxin, GmSSL, BouncyCastle and OpenSSL write).
+* the SM2/SM3 OID names (:mod:`ca.oids`). The SM3 message digest over /ByteRange needs
+  nothing more: pyHanko maps a digest name to ``getattr(cryptography.hazmat.primitives.hashes,
+  name.upper())``, and pyca/cryptography has ``hashes.SM3``.
+
+Path building, validity periods, key usage and the trust-anchor match stay pyHanko's.
+Common PDF readers (Adobe Acrobat, poppler's pdfsig) cannot validate these signatures.
 """
 
 from __future__ import annotations
@@ -19,8 +36,10 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
+from asn1crypto import algos, keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError, PdfError
@@ -31,12 +50,22 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import AlgorithmNotSupported
+from pyhanko_certvalidator.sig_validate import (
+    DEFAULT_VALIDATION_CONTEXT,
+    DefaultSignatureValidator,
+    SignatureValidationContext,
+    SignatureValidator,
+)
+
+from ca.oids import SM2_CURVE, SM2_SIGN, SM2_SM3
+from ca.sm2 import SM2Error, SM2PublicKey
 
 from .errors import InputTooLargeError, MalformedInputError, TrustConfigurationError
 from .ports import LicenseStatusSource, StatusUnavailableError
 from .result import Check, CheckOutcome, VerificationResult
 
-__all__ = ["LICENSE_IDENTIFIER_INFO_KEY", "MAX_PDF_SIZE", "verify_pdf"]
+__all__ = ["LICENSE_IDENTIFIER_INFO_KEY", "MAX_PDF_SIZE", "SM2SignatureValidator", "verify_pdf"]
 
 MAX_PDF_SIZE = 20 * 2**20
 # Where issuance.render stores the GB/T 36904 licence identifier (kept here as a literal so the
@@ -52,6 +81,75 @@ _ALLOWED_MODIFICATIONS = (
     ModificationLevel.LTA_UPDATES,
     ModificationLevel.FORM_FILLING,
 )
+
+
+# GB/T 35275 names sm2sign (GB/T 33560 Annex A) as the CMS signature algorithm; GmSSL,
+# BouncyCastle, OpenSSL and issuance.stamp write SM2-with-SM3 there, the identifier GB/T 20518
+# uses for certificates. Both mean SM2 over SM3(Z‖M).
+_SM2_SIGNATURE_ALGORITHMS = frozenset({SM2_SIGN, SM2_SM3})
+# How the signature check names the mechanisms pyHanko reports (asn1crypto names from ca.oids).
+_MECHANISM_NAMES = {
+    "sm2_sign": f"SM2 sm2sign with SM3 ({SM2_SIGN})",
+    "sm2_sm3": f"SM2-with-SM3 ({SM2_SM3})",
+}
+
+
+def _is_sm2_key(public_key_info: keys.PublicKeyInfo) -> bool:
+    algorithm = public_key_info["algorithm"]
+    return bool(
+        algorithm["algorithm"].native == "ec"
+        and isinstance(algorithm["parameters"].chosen, keys.NamedCurve)
+        and algorithm["parameters"].chosen.dotted == SM2_CURVE
+    )
+
+
+class SM2SignatureValidator(SignatureValidator):
+    """pyhanko-certvalidator's signature validator, extended with SM2 (GB/T 32918.2).
+
+    Signatures whose algorithm is sm2sign (1.2.156.10197.1.301.1) or SM2-with-SM3
+    (1.2.156.10197.1.501) are verified with :class:`ca.sm2.SM2PublicKey` over the signed bytes
+    (the DER signed attributes of a CMS ``SignerInfo``, a certificate's ``tbsCertificate``),
+    hashed as SM3(Z‖M) with the default user ID; everything else goes to
+    :class:`~pyhanko_certvalidator.sig_validate.DefaultSignatureValidator`. Fails closed: an SM2
+    algorithm with a key that is not SM2, an SM2 key under another algorithm, algorithm
+    parameters other than absent or NULL, a message digest other than SM3 or a pre-hashed input
+    all raise :class:`~cryptography.exceptions.InvalidSignature` (the subclass
+    ``AlgorithmNotSupported`` where the combination is not one SM2 defines).
+    """
+
+    def validate_signature(
+        self,
+        signature: bytes,
+        signed_data: bytes,
+        public_key_info: keys.PublicKeyInfo,
+        signature_algorithm: algos.SignedDigestAlgorithm,
+        context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
+    ) -> None:
+        """Raise :class:`~cryptography.exceptions.InvalidSignature` unless ``signature`` verifies."""
+        if signature_algorithm["algorithm"].dotted not in _SM2_SIGNATURE_ALGORITHMS:
+            if _is_sm2_key(public_key_info):
+                raise AlgorithmNotSupported("an SM2 key signs only with SM2")
+            try:
+                DefaultSignatureValidator().validate_signature(
+                    signature, signed_data, public_key_info, signature_algorithm, context
+                )
+            except UnsupportedAlgorithm as exc:
+                # A key pyca/cryptography cannot load (another unknown curve): not verifiable.
+                raise AlgorithmNotSupported(str(exc)) from exc
+            return
+        # GB/T 20518 §6: SM2 algorithm identifiers carry no parameters (absent; NULL is tolerated).
+        if signature_algorithm["parameters"].native is not None:
+            raise AlgorithmNotSupported("SM2 signature algorithm with parameters")
+        # GB/T 35275: an SM2 SignerInfo digests with SM3. A pre-hashed input (CMS without signed
+        # attributes) cannot be verified: SM2 hashes Z_A‖M itself (GB/T 32918.2 §6.1).
+        if context.contextual_md_algorithm not in (None, "sm3") or context.prehashed:
+            raise AlgorithmNotSupported("SM2 signatures are made over SM3 and the whole message")
+        try:
+            public_key = SM2PublicKey.from_spki_der(public_key_info.dump())
+        except SM2Error as exc:
+            raise AlgorithmNotSupported("the signer's key is not an SM2 key") from exc
+        if not public_key.verify(signature, signed_data):
+            raise InvalidSignature("the SM2 signature does not verify")
 
 
 def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
@@ -152,6 +250,7 @@ def _signature_checks(
         # An unparsable signature container or signature dictionary is an invalid signature.
         detail = f"{name}: the signature could not be evaluated ({type(exc).__name__})"
         return [Check("signature", _FAILED, detail)], None
+    mechanism = str(status.pkcs7_signature_mechanism)
     checks = [
         Check(
             "integrity",
@@ -162,7 +261,7 @@ def _signature_checks(
         Check(
             "signature",
             _PASSED if status.valid else _FAILED,
-            f"{name}: {status.pkcs7_signature_mechanism} signature "
+            f"{name}: {_MECHANISM_NAMES.get(mechanism, mechanism)} signature "
             + ("verifies" if status.valid else "does not verify"),
         ),
         _coverage_check(name, status),
@@ -248,6 +347,7 @@ def verify_pdf(
             moment=now,
             allow_fetching=False,
             revocation_mode="soft-fail",
+            signature_validator=SM2SignatureValidator(),
         )
         signature_checks, status = _signature_checks(embedded, context)
         checks.extend(signature_checks)
