@@ -16,6 +16,14 @@ byte-identical extensions. An SM2 hierarchy certifies SM2 keys only: a mixed req
 :func:`verify_chain` validates an SM2 path (RFC 5280 §6.1, reduced to what our hierarchy uses) and
 :func:`verify_crl` checks an SM2-signed CRL (RFC 5280 §6.3.3 steps on signature, issuer and freshness).
 Both verify the signature over the TBS bytes exactly as received, never over a re-encoding.
+
+Interoperability: the signatures use the default SM2 user ID ``1234567812345678`` (GM/T 0009 §10,
+now GB/T 35276), as BouncyCastle, GmSSL and the Chinese CAs do. OpenSSL 3.0–3.6 instead verifies SM2
+certificate signatures with an empty ID; ``openssl verify -vfyopt distid:1234567812345678`` applies the
+right ID to the target certificate only, not to intermediates or the anchor (openssl/openssl#23471), and
+``openssl crl -verify`` cannot be told the ID at all. So OpenSSL checks these chains one link at a time
+(each certificate as the target, its issuer trusted with ``-partial_chain``) and CRL signatures with
+``openssl pkeyutl -rawin -digest sm3 -pkeyopt distid:…``; tests/unit/ca/test_gm_x509.py does exactly that.
 """
 
 from __future__ import annotations
@@ -381,6 +389,9 @@ class _Parsed:
     certificate: asn1_x509.Certificate
     tbs_der: bytes
     subject_text: str
+    # Extensions by asn1crypto name (or dotted OID); the first of each, duplicates listed apart.
+    extensions: Mapping[str, asn1_x509.Extension]
+    duplicate_extensions: tuple[str, ...]
 
     @classmethod
     def of(cls, der: bytes) -> _Parsed:
@@ -389,25 +400,31 @@ class _Parsed:
             certificate = asn1_x509.Certificate.load(der, strict=True)
             certificate.native  # noqa: B018 - forces a full parse, so malformed fields surface here
             subject_text = _subject_text(der, certificate)
+            extensions: dict[str, asn1_x509.Extension] = {}
+            duplicates: list[str] = []
+            for extension in certificate["tbs_certificate"]["extensions"]:
+                name = extension["extn_id"].native
+                if name in extensions:
+                    duplicates.append(extension["extn_id"].dotted)
+                else:
+                    extensions[name] = extension
         except (ValueError, TypeError, KeyError) as error:
             raise _Unusable("not a well-formed X.509 certificate") from error
-        return cls(der=der, certificate=certificate, tbs_der=tbs_der, subject_text=subject_text)
+        return cls(
+            der=der,
+            certificate=certificate,
+            tbs_der=tbs_der,
+            subject_text=subject_text,
+            extensions=MappingProxyType(extensions),
+            duplicate_extensions=tuple(duplicates),
+        )
 
     @property
     def tbs(self) -> asn1_x509.TbsCertificate:
         return self.certificate["tbs_certificate"]
 
-    def extensions(self) -> dict[str, asn1_x509.Extension]:
-        found: dict[str, asn1_x509.Extension] = {}
-        for extension in self.tbs["extensions"]:
-            name = extension["extn_id"].native
-            if name in found:
-                raise _Unusable(f"{self.subject_text}: duplicate extension {name}")  # RFC 5280 §4.2
-            found[name] = extension
-        return found
-
     def extension_value(self, name: str) -> Any:
-        extension = self.extensions().get(name)
+        extension = self.extensions.get(name)
         return None if extension is None else extension["extn_value"].parsed
 
 
@@ -457,9 +474,11 @@ def _check_validity(parsed: _Parsed, now: datetime) -> str:
 
 
 def _check_extensions(parsed: _Parsed) -> str:
-    extensions = parsed.extensions()
+    extensions = parsed.extensions
     if extensions and parsed.tbs["version"].native != "v3":
         return "extensions in a certificate that is not v3"
+    if parsed.duplicate_extensions:
+        return f"extension {parsed.duplicate_extensions[0]} appears twice"  # RFC 5280 §4.2
     for name, extension in extensions.items():
         if extension["critical"].native and name not in _UNDERSTOOD_CRITICAL:
             return f"unknown critical extension {extension['extn_id'].dotted}"
@@ -576,10 +595,7 @@ def verify_chain(
         )
     failures: list[ChainValidation] = []
     for path in paths:
-        try:
-            problem, failed = _validate_path(path, now)
-        except _Unusable as error:
-            problem, failed = str(error), target.subject_text
+        problem, failed = _validate_path(path, now)
         ders = tuple(p.der for p in path)
         if not problem:
             return ChainValidation(ok=True, path=ders)

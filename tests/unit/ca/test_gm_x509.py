@@ -333,8 +333,10 @@ def test_verify_chain_accepts_a_good_chain(sm2: Hierarchy) -> None:
     assert result.ok, result.problem
     assert result.path == (sm2.der("seal"), sm2.der("issuing"), sm2.der("root"))
     assert [SEAL_HOLDER in s for s in result.subjects] == [True, False, False]
-    # An anchor is trusted as itself; an intermediate alone is not.
+    # An anchor is trusted as itself; without its intermediate the seal has no path.
     assert gm_x509.verify_chain(sm2.der("root"), intermediates=[], anchors=[sm2.der("root")], now=NOW).ok
+    missing = _verify(sm2, intermediates=[])
+    assert not missing.ok and "no path" in missing.problem
 
 
 def test_verify_chain_names_a_certificate_with_a_tampered_tbs(sm2: Hierarchy) -> None:
@@ -430,6 +432,13 @@ def test_verify_chain_fails_closed_on_unknown_critical_extensions(sm2: Hierarchy
     result = _verify(sm2, strange)
     assert not result.ok and "unknown critical extension 1.3.6.1.4.1.99999.1" in result.problem
     assert SEAL_HOLDER in result.failed_subject
+
+    def repeat_key_usage(tbs: asn1_x509.TbsCertificate) -> None:
+        tbs["extensions"] = [*tbs["extensions"], tbs["extensions"][1].copy()]
+
+    doubled = _resign(sm2.der("seal"), sm2.issuing.signer, repeat_key_usage)
+    result = _verify(sm2, doubled)
+    assert not result.ok and "2.5.29.15 appears twice" in result.problem and SEAL_HOLDER in result.failed_subject
 
 
 def test_verify_chain_refuses_non_sm2_signatures_and_empty_trust(sm2: Hierarchy) -> None:
