@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from asn1crypto import pem
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -194,7 +194,7 @@ class SoftwareKeyStore:
                 signer = SM2Signer(SM2PrivateKey.from_pkcs8_der(der))
             else:
                 signer = SoftwareSigner(serialization.load_der_private_key(der, password=None))
-        except (CAError, ValueError) as exc:
+        except (CAError, UnsupportedAlgorithm, ValueError) as exc:
             raise KeyStoreError(f"key file for {key_id!r} holds a key that cannot be loaded") from exc
         if signer.algorithm.value != document["algorithm"]:
             raise KeyStoreError(f"key file for {key_id!r} does not match its declared algorithm")
@@ -214,7 +214,7 @@ class SoftwareKeyStore:
             else:
                 key = serialization.load_pem_public_key(text)
             algorithm = algorithm_of(key)  # fail closed on a key type we do not support
-        except (CAError, ValueError, TypeError) as exc:
+        except (CAError, UnsupportedAlgorithm, ValueError, TypeError) as exc:
             raise KeyStoreError(f"key file for {key_id!r} holds a public key that cannot be loaded") from exc
         if algorithm.value != document.get("algorithm"):
             raise KeyStoreError(f"key file for {key_id!r} does not match its declared algorithm")
