@@ -46,7 +46,12 @@ def _write(path: Path, cert: x509.Certificate) -> Path:
     return path
 
 
-@pytest.mark.parametrize("algorithm", list(ca.SignatureAlgorithm), ids=lambda a: a.value)
+# SM2 chains are checked link by link in test_gm_x509.py: OpenSSL 3.0 verifies SM2 certificate signatures with an
+# empty user ID instead of GB/T 35276's default, and cannot be told otherwise for intermediates (openssl#23471).
+NON_SM2 = [a for a in ca.SignatureAlgorithm if a.value != "sm2-sm3"]
+
+
+@pytest.mark.parametrize("algorithm", NON_SM2, ids=lambda a: a.value)
 def test_openssl_verifies_the_chain(tmp_path: Path, algorithm: ca.SignatureAlgorithm) -> None:
     root, issuing, seal = _hierarchy(algorithm)
     root_pem = _write(tmp_path / "root.pem", root.certificate)
