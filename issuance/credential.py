@@ -31,6 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
 from cryptography.x509.oid import NameOID
 
 from ca import KeySigner, SignatureAlgorithm
+from ca.authority import public_key_der
+from ca.sm2 import SM2PublicKey
 
 from .errors import CredentialError, FieldValidationError
 from .identifier import LicenseIdentifier, validate_uscc
@@ -84,6 +86,7 @@ _COSE_SIGN1_TAG = 18  # RFC 9052 §2
 _ALGORITHMS = {
     SignatureAlgorithm.ECDSA_P256_SHA256: ALG_ES256,
     SignatureAlgorithm.ED25519: ALG_EDDSA,
+    SignatureAlgorithm.SM2_SM3: ALG_SM2_SM3,
 }
 _ES256_COORDINATE_BYTES = 32
 _MAX_CTI_BYTES = 64
@@ -188,20 +191,24 @@ def _cose_alg(signer: KeySigner) -> int:
         return _ALGORITHMS[algorithm]
     except KeyError:
         pass
-    if str(getattr(algorithm, "value", "")).lower().startswith("sm2"):
-        raise CredentialError(
-            f"SM2-with-SM3 credentials (COSE alg {ALG_SM2_SM3}) are reserved but not implemented yet"
-        )
     raise CredentialError(f"unsupported credential algorithm {algorithm.value}; use ecdsa-p256 or ed25519")
 
 
 def _cose_signature(alg: int, der_or_raw: bytes) -> bytes:
-    if alg == ALG_ES256:
+    if alg in (ALG_ES256, ALG_SM2_SM3):
         # RFC 9053 §2.1: ES256 signatures are r‖s, each left-padded to 32 bytes — not the DER
-        # SEQUENCE {r, s} that KeySigner returns for ECDSA.
+        # SEQUENCE {r, s} that KeySigner returns for ECDSA. SM2 (docs/formats.md) follows the same
+        # fixed-length layout, as COSE does for every ECDSA-like algorithm.
         r, s = asym_utils.decode_dss_signature(der_or_raw)
         return r.to_bytes(_ES256_COORDINATE_BYTES, "big") + s.to_bytes(_ES256_COORDINATE_BYTES, "big")
     return der_or_raw  # EdDSA (RFC 9053 §2.2): the 64-byte RFC 8032 signature as is
+
+
+def _spki_der(signer: KeySigner) -> bytes:
+    key = signer.public_key()
+    if isinstance(key, SM2PublicKey):
+        return key.to_spki_der()
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _organization_identifier(certificate: x509.Certificate) -> str | None:
@@ -221,7 +228,7 @@ def issue_credential(
     but not implemented) or a text longer than :data:`MAX_CREDENTIAL_LENGTH` characters.
     """
     alg = _cose_alg(signer)
-    if signer.public_key() != certificate.public_key():
+    if _spki_der(signer) != public_key_der(certificate):
         raise CredentialError("the signer's key does not match the certificate")
     if _organization_identifier(certificate) != claims.issuer:
         raise CredentialError("the issuer USCC differs from the signer certificate's organizationIdentifier")

@@ -32,10 +32,12 @@ import base45
 import cbor2
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import NameOID
+
+from ca.sm2 import SM2Error, SM2PublicKey
 
 from .errors import InputTooLargeError, MalformedInputError
 from .ports import LicenseStatusSource, StatusUnavailableError
@@ -268,8 +270,23 @@ def _name(certificate: x509.Certificate) -> str:
     return certificate.subject.rfc4514_string()
 
 
+def _sm2_signature_problem(credential: _Credential, certificate: x509.Certificate) -> str | None:
+    # docs/formats.md: alg -70001 is SM2-with-SM3 (GB/T 32918.2, default user ID), signature r‖s (64 bytes).
+    try:
+        key = SM2PublicKey.from_certificate_der(certificate.public_bytes(serialization.Encoding.DER))
+    except SM2Error:
+        return f"alg SM2-with-SM3 does not match the key of {_name(certificate)}"
+    if len(credential.signature) != _ES256_SIGNATURE_BYTES:
+        return f"an SM2 signature is 64 bytes (r‖s), got {len(credential.signature)}"
+    if not key.verify(credential.signature, credential.to_be_signed()):
+        return f"the signature does not verify with the key of {_name(certificate)}"
+    return None
+
+
 def _signature_problem(credential: _Credential, certificate: x509.Certificate) -> str | None:
     """Verify the COSE signature with ``certificate``'s key; ``None`` when it verifies."""
+    if credential.alg == _ALG_SM2_SM3:
+        return _sm2_signature_problem(credential, certificate)
     try:
         key = certificate.public_key()
     except (ValueError, UnsupportedAlgorithm):  # e.g. an SM2 key, which cryptography cannot load
@@ -300,10 +317,7 @@ def _check_signature(
     credential: _Credential, trust: TrustStore
 ) -> tuple[Check, x509.Certificate | None]:
     alg_name = _ALG_NAMES.get(credential.alg, str(credential.alg))
-    if credential.alg == _ALG_SM2_SM3:
-        return Check("signature", CheckOutcome.FAILED,
-                     f"algorithm SM2-with-SM3 ({_ALG_SM2_SM3}) is not supported by this verifier"), None
-    if credential.alg not in (_ALG_ES256, _ALG_EDDSA):
+    if credential.alg not in (_ALG_ES256, _ALG_EDDSA, _ALG_SM2_SM3):
         return Check("signature", CheckOutcome.FAILED, f"unknown signature algorithm {credential.alg}"), None
     candidates = trust.certificates_for_kid(credential.kid)
     if not candidates:

@@ -24,6 +24,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtensionOID
 
+from ca.sm2 import SM2_SM3_SIGNATURE_OID, SM2Error, SM2PublicKey
+
 from .errors import TrustConfigurationError
 
 __all__ = ["PathValidation", "TrustStore", "kid_of"]
@@ -110,8 +112,22 @@ def _ca_problem(certificate: x509.Certificate) -> str | None:
     return None
 
 
+def _sm2_signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
+    # GB/T 20518: cryptography parses SM2 certificates but cannot verify them; ca.sm2 does, over the
+    # TBSCertificate bytes as received, with the GB/T 35276 default user ID.
+    try:
+        key = SM2PublicKey.from_certificate_der(issuer.public_bytes(serialization.Encoding.DER))
+    except SM2Error:
+        return f"certificate {_name(child)} is SM2-signed but {_name(issuer)} has no SM2 key"
+    if not key.verify(child.signature, child.tbs_certificate_bytes):
+        return f"the signature on certificate {_name(child)} does not verify with {_name(issuer)}'s key"
+    return None
+
+
 def _signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
     """RFC 5280 §6.1.3 (a)(1), (a)(4): issuer name chaining and the signature."""
+    if child.signature_algorithm_oid.dotted_string == SM2_SM3_SIGNATURE_OID:
+        return _sm2_signature_problem(child, issuer)
     try:
         hash_algorithm = child.signature_hash_algorithm
         if hash_algorithm is not None and not isinstance(hash_algorithm, _ACCEPTED_HASHES):
