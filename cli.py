@@ -351,7 +351,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     service = TrustService.open(load_settings(home), passphrase=_passphrase_provider(allow_ephemeral=True))
     out = Path(args.out) if args.out else home / "demo"
-    document = run_demo(service, out_dir=out)
+    document = run_demo(service, out_dir=out, algorithm=args.algorithm)
 
     def human() -> None:
         print(f"Demo home: {home}")
@@ -446,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common],
                        help="make a fresh home with a department, its seal and one licence of each type")
     p.add_argument("--out", help="where to write the PDFs and QR PNGs (default: HOME/demo)")
+    p.add_argument("--algorithm", help="p256 (default) or sm2: the CA hierarchy and the department's seal")
     p.set_defaults(func=cmd_demo)
     return parser
 

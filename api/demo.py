@@ -38,10 +38,13 @@ DEMO_LICENSES: tuple[tuple[str, dict[str, str]], ...] = (
 )
 
 
-def run_demo(service: TrustService, *, out_dir: Path) -> dict[str, Any]:
-    """Run the demo in ``service``'s (fresh) home and return the JSON document ``yinxin demo`` prints."""
-    info = service.initialise()
-    dept, _api_key = service.add_department(**DEMO_DEPARTMENT)
+def run_demo(service: TrustService, *, out_dir: Path, algorithm: str | None = None) -> dict[str, Any]:
+    """Run the demo in ``service``'s (fresh) home and return the JSON document ``yinxin demo`` prints.
+
+    ``algorithm`` (e.g. ``sm2``) chooses the CA hierarchy and the department's seal algorithm.
+    """
+    info = service.initialise(algorithm=algorithm)
+    dept, _api_key = service.add_department(**DEMO_DEPARTMENT, algorithm=algorithm)
     seal = service.create_seal(uscc=dept.uscc)
     out_dir.mkdir(parents=True, exist_ok=True)
     seal_png = out_dir / "seal.png"
