@@ -495,7 +495,11 @@ def _signature_entries(package: _Package) -> list[_SignatureEntry]:
                 resolved = "/" + _resolve(list_dir, base_loc)
             except _Refused:
                 resolved = base_loc
-            entries.append(_SignatureEntry(id=item.get("ID", "?"), type=item.get("Type", "Seal"), base_loc=resolved))
+            identifier = item.get("ID") or "?"
+            if any(entry.id == identifier for entry in entries):
+                # Check names must say which signature they belong to, even when IDs repeat.
+                identifier = f"{identifier}#{len(entries) + 1}"
+            entries.append(_SignatureEntry(id=identifier, type=item.get("Type", "Seal"), base_loc=resolved))
     if len(entries) > MAX_SIGNATURES:
         raise InputTooLargeError(f"the OFD document has more than {MAX_SIGNATURES} signatures")
     return entries

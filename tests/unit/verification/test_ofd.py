@@ -294,3 +294,24 @@ def test_input_that_is_no_ofd_raises() -> None:
         verify_ofd(b"%PDF-1.7", now=LATER)
     with pytest.raises(MalformedInputError, match=r"OFD\.xml"):
         verify_ofd(_zip({"readme.txt": b"hello"}), now=LATER)
+
+
+def test_each_signature_is_reported_under_its_own_id(pki: Pki) -> None:
+    files = _files(pki)
+    # A second signature whose Signature.xml was edited after signing (it now points at Sign_1's files).
+    for name in ("Seal.esl", "SignedValue.dat"):
+        files[f"Doc_0/Signs/Sign_1/{name}"] = files[f"Doc_0/Signs/Sign_0/{name}"]
+    files["Doc_0/Signs/Sign_1/Signature.xml"] = files["Doc_0/Signs/Sign_0/Signature.xml"].replace(
+        b"Sign_0/SignedValue.dat", b"Sign_1/SignedValue.dat"
+    )
+    files["Doc_0/Signs/Signatures.xml"] = files["Doc_0/Signs/Signatures.xml"].replace(
+        b"</ofd:Signatures>",
+        b'<ofd:Signature ID="s8" BaseLoc="/Doc_0/Signs/Sign_1/Signature.xml"/>'
+        b'<ofd:Signature ID="s8" BaseLoc="/Doc_0/Signs/Sign_0/Signature.xml"/></ofd:Signatures>',
+    )
+    result = verify_ofd(_zip(files), now=LATER, trust_anchors=[pki.root])
+    assert result.verdict is Verdict.INVALID
+    assert _failed(result) == {"s8:document_hash"}
+    prefixes = {check.name.split(":", 1)[0] for check in result.checks if ":" in check.name}
+    assert prefixes == {"s7", "s8", "s8#3"}  # a repeated ID is made unique, not merged
+    assert [s["id"] for s in result.disclosed["signatures"]] == ["s7", "s8", "s8#3"]
