@@ -613,6 +613,9 @@ class _OpensslBackend(SM2Backend):
         if not pointer:
             self._fail("key not decoded")
         handle = _EvpPkey(lib, pointer)  # owns the pointer from here on
+        # The decoders may queue errors from the formats they tried first; libcrypto is shared with
+        # Python's ssl and hashlib modules, so leave the queue empty.
+        lib.ERR_clear_error()
         if lib.EVP_PKEY_is_a(pointer, b"SM2") != 1:
             self._fail("libcrypto did not decode the key as an SM2 key")
         return handle
