@@ -12,7 +12,7 @@ for the raw signature over the signed attributes.
 SM2 seals (GB/T 35275 CMS inside the PDF signature)
 ---------------------------------------------------
 A seal whose key is SM2 gets the same PDF structure with the national algorithms in the CMS
-``SignerInfo`` (GB/T 35275-2017 §7 / GM/T 0010): ``digestAlgorithm`` SM3 (1.2.156.10197.1.401),
+``SignerInfo`` (GB/T 35275-2017, formerly GM/T 0010): ``digestAlgorithm`` SM3 (1.2.156.10197.1.401),
 the ``messageDigest`` attribute is SM3 over the /ByteRange bytes, and ``signatureAlgorithm`` is
 SM2 with the SM2 signature value DER ``SEQUENCE {r, s}`` (GB/T 35276) over the DER of the signed
 attributes, hashed as SM3(Z‖M) with the default user ID (GB/T 32918.2). pyHanko knows neither
@@ -27,16 +27,19 @@ algorithm (cn-standards §4.4); what it needs from us, and no more:
   (pyHanko's own signers only use pyca/cryptography keys, and those have no SM2).
 
 The ``signatureAlgorithm`` emitted is SM2-with-SM3, 1.2.156.10197.1.501 (parameters absent, as
-in GB/T 20518 certificates), not the ``sm2sign`` 1.2.156.10197.1.301.1 that the text of GB/T 35275
-puts in ``digestEncryptionAlgorithm``. The reason is who must read it: GmSSL 3 writes 1.501 and
-its CMS verifier refuses anything else (``cms_signer_info_verify_from_der``); BouncyCastle, under
-most Java signature stacks (iText, ofdrw), names the signature of a ``SignerInfo`` from a table
-that maps 1.501 to SM2 and has no entry for 1.301.1; OpenSSL 3 takes either (tested in
-tests/unit/issuance/test_stamp_sm2.py). :func:`verification.pdf.verify_pdf` accepts both.
+in GB/T 20518 certificates), not the ``sm2sign`` 1.2.156.10197.1.301.1 that GB/T 35275 puts in
+``digestEncryptionAlgorithm`` (cn-standards §4.3). The reason is who must read it: GmSSL 3 writes
+1.501 there and its CMS verifier refuses anything else (``cms_signer_info_verify_from_der``);
+BouncyCastle, under most Java signature stacks, names a ``SignerInfo``'s signature from a table
+(``DefaultCMSSignatureAlgorithmNameGenerator``) that maps 1.501 to SM2 and has no entry for
+1.301.1; OpenSSL 3.0 takes either (tests/unit/issuance/test_stamp_sm2.py, which also records that
+``openssl cms`` computes SM2's Z with another user ID than GB/T 35276's default and so rejects
+signatures made with the standard ID, ours included). :func:`verification.pdf.verify_pdf` accepts
+both.
 
 The SubFilter stays ``ETSI.CAdES.detached`` for SM2 too. Neither choice is formally conformant:
-PAdES takes its algorithms from ETSI TS 119 312 and ISO 32000's ``adbe.pkcs7.detached`` lists
-only RSA, DSA and ECDSA with SHA-1/SHA-2, so SM2 is outside both. CAdES brings what matters
+PAdES takes its algorithms from ETSI TS 119 312, and ISO 32000 (§12.8.3) allows RSA, DSA and
+ECDSA with SHA-family digests for ``adbe.pkcs7.detached``; SM2 and SM3 are in neither list. CAdES brings what matters
 here, the ESS ``signing-certificate-v2`` attribute (RFC 5035) that binds the seal certificate
 into the signed attributes so that it cannot be swapped for another certificate on the same key,
 and it keeps one signature structure and one verification path for every seal algorithm.

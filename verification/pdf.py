@@ -137,11 +137,11 @@ class SM2SignatureValidator(SignatureValidator):
                 # A key pyca/cryptography cannot load (another unknown curve): not verifiable.
                 raise AlgorithmNotSupported(str(exc)) from exc
             return
-        # GB/T 20518 §6: SM2 algorithm identifiers carry no parameters (absent; NULL is tolerated).
+        # GB/T 20518: SM2 algorithm identifiers carry no parameters (absent; NULL is tolerated).
         if signature_algorithm["parameters"].native is not None:
             raise AlgorithmNotSupported("SM2 signature algorithm with parameters")
         # GB/T 35275: an SM2 SignerInfo digests with SM3. A pre-hashed input (CMS without signed
-        # attributes) cannot be verified: SM2 hashes Z_A‖M itself (GB/T 32918.2 §6.1).
+        # attributes) cannot be verified: SM2 hashes Z_A‖M itself (GB/T 32918.2).
         if context.contextual_md_algorithm not in (None, "sm3") or context.prehashed:
             raise AlgorithmNotSupported("SM2 signatures are made over SM3 and the whole message")
         try:

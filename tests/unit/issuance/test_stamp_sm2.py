@@ -30,7 +30,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.general import SigningError
 
 import ca
-from ca.oids import SM2_SM3, SM3
+from ca.oids import SM2_SIGN, SM2_SM3, SM3
 from ca.sm2 import SM2PrivateKey, SM2PublicKey
 from issuance.errors import RenderError
 from issuance.render import SEAL_BOX, LicenseFace, render_license_face
@@ -286,12 +286,14 @@ def test_openssl_cms_verify_uses_another_sm2_user_id(pki: Pki, signature: Signat
 
 
 @needs_openssl
+@pytest.mark.parametrize("oid", [SM2_SM3, SM2_SIGN], ids=["sm2-with-sm3-501", "sm2sign-301.1"])
 def test_openssl_cms_accepts_the_structure_and_the_sm3_digest(
-    pki: Pki, signature: Signature, tmp_path: Path
+    pki: Pki, signature: Signature, tmp_path: Path, oid: str
 ) -> None:
     """Everything but the user ID checks out in OpenSSL: re-sign the same signed attributes with
     OpenSSL's own SM2 (its default ID) and `openssl cms -verify` accepts the CMS, SM3 message
-    digest over the /ByteRange bytes included; change one signed byte and it refuses."""
+    digest over the /ByteRange bytes included, under either SM2 signatureAlgorithm identifier;
+    change one signed byte and it refuses."""
     (tmp_path / "seal.p8").write_bytes(pki.seal_key.to_pkcs8_der())
     (tmp_path / "attrs.der").write_bytes(signature.signed_attrs_der)
     resigned = subprocess.run(
@@ -301,6 +303,7 @@ def test_openssl_cms_accepts_the_structure_and_the_sm3_digest(
     ).stdout
     content_info = signature.content_info
     content_info["content"]["signer_infos"][0]["signature"] = resigned
+    content_info["content"]["signer_infos"][0]["signature_algorithm"] = {"algorithm": oid}
     der = content_info.dump(force=True)
 
     done = _cms_verify(tmp_path, der, signature.signed_bytes, "-noverify")
