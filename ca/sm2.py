@@ -577,7 +577,8 @@ class _EvpPkey:
 
     def __init__(self, lib: _LibCrypto, pointer: int) -> None:
         self.pointer = pointer
-        weakref.finalize(self, lib.EVP_PKEY_free, pointer)
+        finalizer = weakref.finalize(self, lib.EVP_PKEY_free, pointer)
+        finalizer.atexit = False  # at exit the OS reclaims it; no call into a library being torn down
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("native key handles cannot be copied")
