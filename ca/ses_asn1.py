@@ -4,10 +4,14 @@ Three layouts are in use (reference/cn-standards.md §1.1):
 
 * **V1**, GM/T 0031-2014: ``SESeal ::= SEQUENCE {esealInfo, signInfo}``, ``SES_Signature ::= SEQUENCE
   {toSign, signature}``; the signer's certificate and algorithm sit *inside* ``TBS_Sign``.
-* **V4**, GB/T 38540-2020 §7 (seal) and §8 (signature): four-element ``SESeal`` and a four- or
+* **V4**, GB/T 38540-2020 §6 (电子印章) and §7 (电子签章): four-element ``SESeal`` and a four- or
   five-element ``SES_Signature`` with an optional ``[0] EXPLICIT timeStamp``.
 * **V5**, the layout ofdrw attributes to "GM/T 0031-2025": V4 plus an optional ``[0] EXPLICIT
   timeStamp`` on the seal itself; ``SES_Header.version`` is 5.
+
+Clause numbers: GB/T 38540-2020's table of contents puts 电子印章 (the seal) in §6 and the e-seal signature
+in §7; the full text was not available (reference/cn-standards.md), so no subclause is cited and the
+structures follow ofdrw's classes and the notes' §1.2–§1.4, checked against real files.
 
 Field names are the standards' own (``esID``, ``certListType``, ``SES_ESPictrueInfo`` with the
 standard's spelling), written as Python identifiers. The classes hold structure only: choosing the
@@ -62,7 +66,7 @@ __all__ = [
 ]
 
 SES_HEADER_ID = "ES"
-"""GB/T 38540 §7.1: ``SES_Header.id`` is the fixed string "ES"."""
+"""GB/T 38540 §6: ``SES_Header.id`` is the fixed string "ES"."""
 
 SM2_SM3_OID = oids.SM2_SM3
 """1.2.156.10197.1.501, SM2 signature with SM3: the algorithm of every seal and signature we make."""
@@ -72,7 +76,7 @@ SM2_SM3_OID = oids.SM2_SM3
 
 
 class SESHeader(core.Sequence):  # type: ignore[misc]
-    """``SES_Header`` (GB/T 38540 §7.1; GM/T 0031-2014 §6.1): ``id`` "ES", ``version``, ``vid`` (vendor)."""
+    """``SES_Header`` (GB/T 38540 §6; GM/T 0031-2014): ``id`` "ES", ``version``, ``vid`` (vendor)."""
 
     _fields: ClassVar[list[tuple[str, Any]]] = [
         ("id", core.IA5String),
@@ -82,7 +86,7 @@ class SESHeader(core.Sequence):  # type: ignore[misc]
 
 
 class ExtData(core.Sequence):  # type: ignore[misc]
-    """``ExtData`` (GB/T 38540 §7.1): a vendor extension ``{extnID, critical DEFAULT FALSE, extnValue}``.
+    """``ExtData`` (GB/T 38540 §6): a vendor extension ``{extnID, critical DEFAULT FALSE, extnValue}``.
 
     Shaped like an X.509 ``Extension`` (RFC 5280 §4.1): a *critical* extension a verifier does not
     understand makes the structure unacceptable.
@@ -96,13 +100,13 @@ class ExtData(core.Sequence):  # type: ignore[misc]
 
 
 class ExtensionDatas(core.SequenceOf):  # type: ignore[misc]
-    """``ExtensionDatas ::= SEQUENCE OF ExtData`` (GB/T 38540 §7.1)."""
+    """``ExtensionDatas ::= SEQUENCE OF ExtData`` (GB/T 38540 §6)."""
 
     _child_spec = ExtData
 
 
 class SESESPictrueInfo(core.Sequence):  # type: ignore[misc]
-    """``SES_ESPictrueInfo`` (GB/T 38540 §7.1, the standard's spelling): the seal picture.
+    """``SES_ESPictrueInfo`` (GB/T 38540 §6, the standard's spelling): the seal picture.
 
     ``type`` is the image format ("PNG", "GIF", "JPG", "BMP", "SVG"; "OFD" in the wild); ``width`` and
     ``height`` are the display size in millimetres.
@@ -119,7 +123,7 @@ class SESESPictrueInfo(core.Sequence):  # type: ignore[misc]
 class SESTime(core.Choice):  # type: ignore[misc]
     """A date that should be one time type but is found as either (tolerance, see the module notes).
 
-    GB/T 38540 §7.1 prescribes GeneralizedTime for the seal's dates, GM/T 0031-2014 UTCTime; files
+    GB/T 38540 §6 prescribes GeneralizedTime for the seal's dates, GM/T 0031-2014 UTCTime; files
     in the wild use the other one. The chosen alternative's ``name`` says which was received.
     """
 
@@ -179,7 +183,7 @@ class CertDigestList(core.SequenceOf):  # type: ignore[misc]
 
 
 class SESESPropertyInfo(core.Sequence):  # type: ignore[misc]
-    """``SES_ESPropertyInfo`` (GB/T 38540 §7.1): seal type, name, holders' certificates, validity.
+    """``SES_ESPropertyInfo`` (GB/T 38540 §6): seal type, name, holders' certificates, validity.
 
     ``certList`` is the CHOICE ``SES_CertList { certs CertInfoList, certDigestList CertDigestList }``.
     Both alternatives are untagged SEQUENCE OF, so the encoding cannot tell them apart: the preceding
@@ -216,7 +220,7 @@ class SESESPropertyInfo(core.Sequence):  # type: ignore[misc]
 
 
 class SESSealInfo(core.Sequence):  # type: ignore[misc]
-    """``SES_SealInfo`` (GB/T 38540 §7.1): header, esID, property, picture, optional extDatas.
+    """``SES_SealInfo`` (GB/T 38540 §6): header, esID, property, picture, optional extDatas.
 
     The maker's signature (V4 and V5) covers the DER of this structure alone (cn-standards §1.5,
     verified against ofdrw's UserV4.esl).
@@ -232,7 +236,7 @@ class SESSealInfo(core.Sequence):  # type: ignore[misc]
 
 
 class SESeal(core.Sequence):  # type: ignore[misc]
-    """``SESeal`` (GB/T 38540 §7.1): the seal, signed by its maker (制章者).
+    """``SESeal`` (GB/T 38540 §6): the seal, signed by its maker (制章者).
 
     ``cert`` is the maker's DER certificate, ``signAlgID`` 1.2.156.10197.1.501 for SM2, ``signedValue``
     the maker's signature over DER(``eSealInfo``). The optional ``[0] EXPLICIT timeStamp`` exists only
@@ -249,7 +253,7 @@ class SESeal(core.Sequence):  # type: ignore[misc]
 
 
 class TBSSign(core.Sequence):  # type: ignore[misc]
-    """``TBS_Sign`` (GB/T 38540 §8.1): what the signer signs; its DER is the signed message.
+    """``TBS_Sign`` (GB/T 38540 §7): what the signer signs; its DER is the signed message.
 
     ``version`` equals the seal's header version; ``eseal`` is the whole seal; ``timeInfo`` the signing
     time the signer asserts; ``dataHash`` the hash of the original (for OFD: SM3 of Signature.xml);
@@ -267,7 +271,7 @@ class TBSSign(core.Sequence):  # type: ignore[misc]
 
 
 class SESSignature(core.Sequence):  # type: ignore[misc]
-    """``SES_Signature`` (GB/T 38540 §8.1): the e-seal signature (电子签章数据), V4 and V5 layouts.
+    """``SES_Signature`` (GB/T 38540 §7): the e-seal signature (电子签章数据), V4 and V5 layouts.
 
     ``cert`` is the signer's DER certificate, ``signatureAlgID`` its algorithm, ``signature`` the
     signer's signature over DER(``toSign``); ``[0] EXPLICIT timeStamp`` is an optional GB/T 20520
@@ -287,7 +291,7 @@ class SESSignature(core.Sequence):  # type: ignore[misc]
 
 
 class SESESPropertyInfoV1(core.Sequence):  # type: ignore[misc]
-    """``SES_ESPropertyInfo`` of GM/T 0031-2014 §6.1: no certListType; certList is SEQUENCE OF OCTET STRING.
+    """``SES_ESPropertyInfo`` of GM/T 0031-2014: no certListType; certList is SEQUENCE OF OCTET STRING.
 
     The dates should be UTCTime; GeneralizedTime is accepted (tolerance, see :class:`SESTime`).
     """
@@ -303,7 +307,7 @@ class SESESPropertyInfoV1(core.Sequence):  # type: ignore[misc]
 
 
 class SESSealInfoV1(core.Sequence):  # type: ignore[misc]
-    """``SES_SealInfo`` of GM/T 0031-2014 §6.1.
+    """``SES_SealInfo`` of GM/T 0031-2014.
 
     ``extDatas`` is kept as ``Any``: ofdrw meets V1 seals whose extension data is not a well-formed
     ExtensionDatas ("兼容非标签章", ``ses/v1/ExtensionDatas.java``) and skips it; the verifier decides.
@@ -319,7 +323,7 @@ class SESSealInfoV1(core.Sequence):  # type: ignore[misc]
 
 
 class SESSignInfo(core.Sequence):  # type: ignore[misc]
-    """``SES_SignInfo`` of GM/T 0031-2014 §6.1: the maker's certificate, algorithm and signature.
+    """``SES_SignInfo`` of GM/T 0031-2014: the maker's certificate, algorithm and signature.
 
     ``signData`` is the maker's signature over DER of ``SEQUENCE {esealInfo, cert, signatureAlgorithm}``
     (cn-standards §1.5; ofdrw ``ses/v1/SES_SignInfo.java``).
@@ -333,7 +337,7 @@ class SESSignInfo(core.Sequence):  # type: ignore[misc]
 
 
 class SESealV1(core.Sequence):  # type: ignore[misc]
-    """``SESeal`` of GM/T 0031-2014 §6.1: ``{esealInfo, signInfo}``."""
+    """``SESeal`` of GM/T 0031-2014: ``{esealInfo, signInfo}``."""
 
     _fields: ClassVar[list[tuple[str, Any]]] = [
         ("esealInfo", SESSealInfoV1),
@@ -342,7 +346,7 @@ class SESealV1(core.Sequence):  # type: ignore[misc]
 
 
 class TBSSignV1(core.Sequence):  # type: ignore[misc]
-    """``TBS_Sign`` of GM/T 0031-2014 §7.1: the signer's certificate and algorithm are signed too.
+    """``TBS_Sign`` of GM/T 0031-2014: the signer's certificate and algorithm are signed too.
 
     ``timeInfo`` (UTCTime text or a time-stamp) and ``dataHash`` are BIT STRINGs; OCTET STRING is
     accepted (tolerance, see :class:`BitOrOctetString`).
@@ -360,7 +364,7 @@ class TBSSignV1(core.Sequence):  # type: ignore[misc]
 
 
 class SESSignatureV1(core.Sequence):  # type: ignore[misc]
-    """``SES_Signature`` of GM/T 0031-2014 §7.1: ``{toSign, signature}``."""
+    """``SES_Signature`` of GM/T 0031-2014: ``{toSign, signature}``."""
 
     _fields: ClassVar[list[tuple[str, Any]]] = [
         ("toSign", TBSSignV1),

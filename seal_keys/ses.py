@@ -1,11 +1,11 @@
 """GB/T 38540-2020 electronic seals (电子印章) and e-seal signatures (电子签章), version 4.
 
-:func:`make_seal` builds a ``SESeal`` (GB/T 38540 §7): the seal's identity, its holders' certificates,
+:func:`make_seal` builds a ``SESeal`` (GB/T 38540 §6): the seal's identity, its holders' certificates,
 its validity window and its picture, signed by the seal maker (制章者, the issuing authority's SM2 key)
 over DER(``eSealInfo``) alone — the signed bytes the standard's V4 layout uses (cn-standards §1.5,
 checked against ofdrw's UserV4.esl).
 
-:func:`make_signature` builds a ``SES_Signature`` (GB/T 38540 §8): a holder signs DER(``TBS_Sign``),
+:func:`make_signature` builds a ``SES_Signature`` (GB/T 38540 §7): a holder signs DER(``TBS_Sign``),
 which embeds the whole seal, the signing time, the SM3 hash of the original document and a
 description of it; an optional time-stamp over the signature value is added by a caller-supplied
 time-stamper (GB/T 20520 / RFC 3161 token).
@@ -47,7 +47,7 @@ VENDOR_ID = "YINXIN"
 """``SES_Header.vid``, the vendor identifier (厂商标识) of seals Yinxin makes."""
 
 PICTURE_TYPES = frozenset({"PNG", "GIF", "JPG", "BMP", "SVG", "OFD"})
-"""Picture formats ``SES_ESPictrueInfo.type`` names (GB/T 38540 §7.1; "OFD" as found in the wild)."""
+"""Picture formats ``SES_ESPictrueInfo.type`` names (GB/T 38540 §6; "OFD" as found in the wild)."""
 
 # The standard fixes no upper bound; these keep a seal an object of reasonable size.
 MAX_PICTURE_BYTES = 4 * 2**20
@@ -79,7 +79,7 @@ class SealPicture:
 
 
 def document_hash(document: bytes) -> bytes:
-    """SM3 of the original document (GB/T 38540 §8.1 ``dataHash``; for OFD, of Signature.xml)."""
+    """SM3 of the original document (GB/T 38540 §7 ``dataHash``; for OFD, of Signature.xml)."""
     digest = hashes.Hash(hashes.SM3())
     digest.update(document)
     return digest.finalize()
@@ -94,7 +94,7 @@ def _utc_seconds(moment: datetime, what: str) -> datetime:
 
 def _sm2_signer(signer: KeySigner, certificate: bytes, role: str) -> None:
     if signer.algorithm is not SignatureAlgorithm.SM2_SM3:
-        raise SESError(f"the {role} must sign with SM2-with-SM3 (GB/T 38540 §7.1), not {signer.algorithm.value}")
+        raise SESError(f"the {role} must sign with SM2-with-SM3 (GB/T 38540 §6), not {signer.algorithm.value}")
     try:
         certified = SM2PublicKey.from_certificate_der(certificate)
     except SM2Error as exc:
@@ -118,7 +118,7 @@ def make_seal(
     maker_certificate: bytes,
     vid: str = VENDOR_ID,
 ) -> bytes:
-    """Make a V4 ``SESeal`` (GB/T 38540 §7) and return its DER.
+    """Make a V4 ``SESeal`` (GB/T 38540 §6) and return its DER.
 
     ``holder_certificates`` (DER) become ``certList`` with ``certListType`` 1: only their holders may
     sign with this seal. ``maker`` signs DER(``eSealInfo``) with SM2-with-SM3; ``maker_certificate``
@@ -165,7 +165,7 @@ def make_seal(
         }
     )
     seal_info_der = seal_info.dump()
-    # GB/T 38540 §7.2: the maker signs DER(eSealInfo) alone.
+    # GB/T 38540 §6: the maker signs DER(eSealInfo) alone.
     signed_value = maker.sign(seal_info_der)
     seal = ses_asn1.SESeal(
         {
@@ -189,7 +189,7 @@ def make_signature(
     signer_certificate: bytes,
     time_stamper: Callable[[bytes], bytes] | None = None,
 ) -> bytes:
-    """Make a V4 ``SES_Signature`` (GB/T 38540 §8) over a document's ``data_hash``; return its DER.
+    """Make a V4 ``SES_Signature`` (GB/T 38540 §7) over a document's ``data_hash``; return its DER.
 
     ``seal`` is the DER of a V4 ``SESeal`` (embedded unchanged, byte for byte). ``data_hash`` is the
     SM3 hash of the original (:func:`document_hash`); ``property_info`` describes it (GB/T 38540 asks
@@ -226,7 +226,7 @@ def make_signature(
         }
     )
     to_sign_der = to_sign.dump()
-    # GB/T 38540 §8.2: the signature covers DER(TBS_Sign).
+    # GB/T 38540 §7: the signature covers DER(TBS_Sign).
     signature = signer.sign(to_sign_der)
     fields: dict[str, object] = {
         "toSign": ses_asn1.TBSSign.load(to_sign_der),

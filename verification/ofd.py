@@ -80,7 +80,8 @@ _SKIPPED = CheckOutcome.SKIPPED
 _INDETERMINATE = CheckOutcome.INDETERMINATE
 
 # References/@CheckMethod as OFD producers write it: names (ofdrw: "SM3") or OIDs (1.2.156.10197.1.401).
-# GB/T 33190 §18.2.2 makes MD5 the default when the attribute is absent; MD5 is not accepted (fail closed).
+# CheckMethod is optional in GB/T 33190 §18.2.2; without it the algorithm would have to be guessed, and the
+# MD5 default older readers assume is broken: refuse (fail closed). MD5 itself is not accepted either.
 _CHECK_METHODS: dict[str, str] = {
     "sm3": "sm3",
     oids.SM3: "sm3",
@@ -269,7 +270,9 @@ def _references_check(package: _Package, signed_info: ElementTree.Element | None
         return Check("references", _FAILED, "Signature.xml lists no References")
     method_text = references.get("CheckMethod")
     if method_text is None:
-        return Check("references", _FAILED, "no CheckMethod (the default, MD5, is not accepted)")
+        return Check(
+            "references", _FAILED, "no CheckMethod: the digest algorithm is not stated (an MD5 default is not accepted)"
+        )
     method = _CHECK_METHODS.get(method_text.strip().lower())
     if method is None:
         return Check("references", _FAILED, f"unsupported CheckMethod {method_text!r}")

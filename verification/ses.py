@@ -15,7 +15,7 @@ as its own :class:`~verification.result.Check`:
 ``signer_in_seal``   the signer's certificate is in the seal's certList (type 1: same bytes; type 2:
                      digest) (step 3)
 ``seal_signature``   the maker's signature: V4/V5 over DER(eSealInfo); V1 over SEQUENCE{info, cert,
-                     alg} (step 4a, §1.5)
+                     alg} (step 4a; cn-standards §1.5)
 ``maker_certificate`` validity when the seal is used, key usage, chain (step 4b)
 ``seal_validity``    validStart ≤ t ≤ validEnd at the signing time (a bare seal: at ``now``) (step 4c)
 ``signer_certificate`` validity at the signing time, key usage, chain (step 5)
@@ -95,7 +95,7 @@ _CERT_DIGESTS = {
     "1.3.14.3.2.26": "sha1",
 }
 
-# What a signing certificate's keyUsage must allow (GB/T 38540 §1.7 "密钥用法是否正确").
+# What a signing certificate's keyUsage must allow (cn-standards §1.7 "密钥用法是否正确").
 _SIGNING_USAGES = frozenset({"digital_signature", "non_repudiation"})
 
 
@@ -295,7 +295,7 @@ def _seal_v4(encoded: bytes, elements: list[bytes], trailing: bytes) -> ParsedSe
             maker_certificate=seal["cert"].native,
             signature_algorithm=seal["signAlgID"].dotted,
             signed_value=seal["signedValue"].native,
-            # GB/T 38540 §7.2 (cn-standards §1.5): the maker signs DER(eSealInfo) alone.
+            # GB/T 38540 §6 (cn-standards §1.5): the maker signs DER(eSealInfo) alone.
             signed_bytes=elements[0],
             time_stamp=seal["timeStamp"].native,
             encoded=encoded,
@@ -333,7 +333,7 @@ def _seal_v1(encoded: bytes, elements: list[bytes], trailing: bytes) -> ParsedSe
         picture = info["picture"]
         sign_info = seal["signInfo"]
         sign_info_elements, _ = ses_asn1.raw_elements(elements[1])
-        # GM/T 0031-2014 §6.2 (cn-standards §1.5): the maker signs SEQUENCE{esealInfo, cert, algorithm},
+        # GM/T 0031-2014 (cn-standards §1.5): the maker signs SEQUENCE{esealInfo, cert, algorithm},
         # built here from the received encodings of those three values.
         signed_bytes = _der_sequence(elements[0] + sign_info_elements[0] + sign_info_elements[1])
         parsed = ParsedSeal(
@@ -370,7 +370,7 @@ def _seal_v1(encoded: bytes, elements: list[bytes], trailing: bytes) -> ParsedSe
 
 
 def parse_seal(data: bytes) -> ParsedSeal:
-    """Parse an ``SESeal`` of layout V1, V4 or V5 (GB/T 38540 §7; GM/T 0031-2014 §6).
+    """Parse an ``SESeal`` of layout V1, V4 or V5 (GB/T 38540 §6; GM/T 0031-2014).
 
     Raises :class:`~verification.errors.MalformedInputError` when the bytes are no seal of any layout
     and :class:`~verification.errors.InputTooLargeError` above :data:`MAX_SES_SIZE`. Problems a
@@ -383,7 +383,7 @@ def parse_seal(data: bytes) -> ParsedSeal:
 
 
 def _v1_time_info(octets: bytes) -> tuple[datetime | None, bytes | None]:
-    """GM/T 0031-2014 §7.1: timeInfo holds UTCTime text, or a time-stamp token."""
+    """GM/T 0031-2014: timeInfo holds UTCTime text, or a time-stamp token."""
     text = octets.decode("ascii", errors="replace")
     for fmt in ("%y%m%d%H%M%SZ", "%Y%m%d%H%M%SZ"):
         try:
@@ -472,7 +472,7 @@ def _signature_v4(encoded: bytes, elements: list[bytes], trailing: bytes) -> Par
 
 
 def parse_signature(data: bytes) -> ParsedSignature:
-    """Parse an ``SES_Signature`` of layout V1, V4 or V5 (GB/T 38540 §8; GM/T 0031-2014 §7).
+    """Parse an ``SES_Signature`` of layout V1, V4 or V5 (GB/T 38540 §7; GM/T 0031-2014).
 
     Two top-level elements make V1; four or five make V4, or V5 when the embedded seal is V5 (ofdrw
     ``VersionParser.parseSES_SignatureVersion``). Raises like :func:`parse_seal`.
@@ -655,7 +655,7 @@ def certificate_check(
 
 
 def _window_check(seal: ParsedSeal, moment: datetime, label: str) -> Check:
-    # GB/T 38540 §1.7 step 4c: validStart ≤ t ≤ validEnd.
+    # cn-standards §1.7 step 4c: validStart ≤ t ≤ validEnd.
     window = f"{seal.valid_start.isoformat()} to {seal.valid_end.isoformat()}"
     if seal.valid_start <= moment <= seal.valid_end:
         return Check("seal_validity", _PASSED, f"{label} {moment.isoformat()} lies in the seal's window {window}")
@@ -869,7 +869,7 @@ def signature_checks(
 
 
 def _signer_in_seal(seal: ParsedSeal, certificate: bytes) -> Check:
-    # GB/T 38540 §1.7 step 3.
+    # cn-standards §1.7 step 3.
     if seal.cert_list_type == ses_asn1.SESESPropertyInfo.CERTIFICATES:
         if any(candidate == certificate for candidate in seal.certificates):
             return Check(
