@@ -209,6 +209,41 @@ def cmd_seal_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_seal_export(args: argparse.Namespace) -> int:
+    service = _service(args)
+    out = Path(args.out)
+    if args.format == "esl":
+        data = service.export_seal_esl(args.seal_id, actor="cli")
+    elif args.format == "png":
+        data = service.registry.get_seal(args.seal_id).image_png
+    else:
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        record = service.registry.get_seal(args.seal_id)
+        der = service.registry.get_certificate(record.certificate_id).der
+        data = x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM)
+    out.write_bytes(data)
+    document = {"seal_id": args.seal_id, "format": args.format, "file": str(out), "bytes": len(data)}
+    _emit(args, document, lambda: print(f"Wrote {out} ({args.format}, {len(data)} bytes)"))
+    return EXIT_OK
+
+
+def cmd_seal_sign(args: argparse.Namespace) -> int:
+    service = _service(args)
+    source = Path(args.file)
+    try:
+        content = source.read_bytes()
+    except OSError as exc:
+        raise CLIError(f"{source}: cannot be read ({exc.strerror})") from None
+    signature = service.sign_document_ses(args.seal_id, document=content, document_name=source.name, actor="cli")
+    out = Path(args.out) if args.out else source.with_name(source.name + ".dat")
+    out.write_bytes(signature)
+    document = {"seal_id": args.seal_id, "document": str(source), "signature": str(out)}
+    _emit(args, document, lambda: print(f"Wrote the GB/T 38540 signature {out}"))
+    return EXIT_OK
+
+
 def _parse_fields(args: argparse.Namespace) -> dict[str, object]:
     fields: dict[str, object] = {}
     if args.fields_json:
@@ -288,24 +323,39 @@ def cmd_license_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_FILE_SUFFIXES = (".pdf", ".txt", ".png", ".ofd", ".esl", ".dat", ".der")
 VERDICT_LABELS = {"VALID": "有效 VALID", "INVALID": "无效 INVALID", "INDETERMINATE": "无法确认 INDETERMINATE"}
+
+
+def _read_document(name: str | None) -> bytes | None:
+    if name is None:
+        return None
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise CLIError(f"--document: {name} cannot be read ({exc.strerror})") from None
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     service = _service(args)
     target = args.input
     path = Path(target)
+    document = _read_document(args.document)
     if len(target) < 1024 and not target.startswith("YX1:") and path.is_file():
         data = path.read_bytes()
         if data[:5] == b"%PDF-":
             result = service.verify_pdf_bytes(data, actor="cli")
+        elif data[:4] == b"PK\x03\x04":  # an OFD package is a ZIP (GB/T 33190 §5)
+            result = service.verify_ofd_bytes(data, actor="cli")
+        elif data[:1] == b"\x30":  # DER SEQUENCE: a GB/T 38540 SESeal (.esl) or SES_Signature (.dat)
+            result = service.verify_ses_bytes(data, document=document, actor="cli")
         else:
             try:
                 text = data.decode("ascii").strip()
             except UnicodeDecodeError:
                 raise CLIError(f"{target}: neither a PDF nor a QR credential text file") from None
             result = service.verify_qr_text(text[: MAX_QR_TEXT + 1], actor="cli")
-    elif not target.startswith("YX1:") and ("/" in target or path.suffix.lower() in (".pdf", ".txt", ".png")):
+    elif not target.startswith("YX1:") and ("/" in target or path.suffix.lower() in _FILE_SUFFIXES):
         raise CLIError(f"{target}: no such file")
     else:
         result = service.verify_qr_text(target.strip(), actor="cli")
@@ -412,6 +462,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image-out", help="write the seal image (PNG) to this file")
     p.add_argument("--certificate-out", help="write the seal certificate (PEM) to this file")
     p.set_defaults(func=cmd_seal_show)
+    p = seal.add_parser("export", parents=[common],
+                        help="write a seal as a GB/T 38540 seal (.esl), image or certificate")
+    p.add_argument("seal_id")
+    p.add_argument("--format", choices=["esl", "png", "pem"], default="esl",
+                   help="esl: GB/T 38540 V4 SESeal signed by the seal maker (SM2 seals only); png; pem")
+    p.add_argument("--out", required=True, help="the file to write")
+    p.set_defaults(func=cmd_seal_export)
+    p = seal.add_parser("sign", parents=[common],
+                        help="sign a file with an SM2 seal: a GB/T 38540 SES_Signature (.dat) over its SM3 hash")
+    p.add_argument("seal_id")
+    p.add_argument("file", help="the document to sign")
+    p.add_argument("--out", help="where to write the signature (default: FILE.dat)")
+    p.set_defaults(func=cmd_seal_sign)
 
     lic = sub.add_parser("license", help="electronic licences (电子证照)").add_subparsers(dest="action",
                                                                                      required=True)
@@ -433,8 +496,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_license_show)
 
     p = sub.add_parser("verify", parents=[common],
-                       help="verify a sealed PDF, a file holding QR text, or QR text (YX1:…)")
+                       help="verify a sealed PDF, an OFD, a GB/T 38540 seal (.esl) or signature (.dat), "
+                            "a file holding QR text, or QR text (YX1:…)")
     p.add_argument("input", help="a file path or the QR text itself")
+    p.add_argument("--document", help="for a .dat signature: the signed document, to check its hash")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("serve", parents=[common], help="run the HTTP API")

@@ -34,6 +34,10 @@ from registry.errors import NotFoundError
 from registry.records import DepartmentRecord, LicenseRecord, SealRecord
 from seal_keys.keystore import SoftwareKeyStore
 from seal_keys.seal import Department, SealType, make_seal
+from seal_keys.ses import SealPicture
+from seal_keys.ses import document_hash as ses_document_hash
+from seal_keys.ses import make_seal as make_ses_seal
+from seal_keys.ses import make_signature as make_ses_signature
 from verification.pdf import verify_pdf
 from verification.qr import verify_qr
 from verification.result import VerificationResult
@@ -312,6 +316,114 @@ class TrustService:
                                     "certificate_serial": format(seal.certificate.serial_number, "x")})
         return record
 
+    # -- GB/T 38540 seals -----------------------------------------------------------------------------
+    def seal_maker(self) -> tuple[ca.KeySigner, x509.Certificate]:
+        """The seal maker (制章者, GB/T 38540 §6) of this home's SM2 hierarchy, made on first use.
+
+        Its end-entity certificate (signing key usage) comes from the SM2 issuing CA; it signs SESeal
+        structures, never certificates.
+        """
+        authority = self.issuing_authority(ca.SignatureAlgorithm.SM2_SM3)
+        for record in reversed(self.registry.certificates_of_kind("seal-maker")):
+            certificate = x509.load_der_x509_certificate(record.der)
+            if certificate.issuer == authority.certificate.subject and record.key_id is not None \
+                    and certificate.not_valid_after_utc > self.clock():
+                return self.keystore.signer(record.key_id), certificate
+        key_id = self.keystore.generate(algorithm=ca.SignatureAlgorithm.SM2_SM3,
+                                        key_id=f"seal-maker-{secrets.token_hex(4)}")
+        certificate = authority.issue(
+            profile=ca.SEAL_MAKER_PROFILE,
+            subject=ca.organisation_name(organization=self.settings.issuing_name, common_name="电子印章制作系统"),
+            public_key=self.keystore.public_key(key_id),
+            now=self.clock(),
+        )
+        with self.registry.transaction() as tx:
+            tx.add_certificate(kind="seal-maker", der=certificate.public_bytes(serialization.Encoding.DER),
+                               key_id=key_id)
+            tx.record_event(kind="ca.seal_maker_created", actor="admin", subject=certificate.subject.rfc4514_string(),
+                            detail={"serial": format(certificate.serial_number, "x")})
+        return self.keystore.signer(key_id), certificate
+
+    def _sm2_seal(self, seal_id: str) -> tuple[SealRecord, x509.Certificate]:
+        record = self.registry.get_seal(seal_id)
+        certificate = x509.load_der_x509_certificate(self.registry.get_certificate(record.certificate_id).der)
+        if certificate_algorithm(certificate.public_bytes(serialization.Encoding.DER)) \
+                is not ca.SignatureAlgorithm.SM2_SM3:
+            raise ServiceError(f"seal {seal_id} is not an SM2 seal: GB/T 38540 seals need SM2 "
+                               "(make one with `yinxin seal create --algorithm sm2`)")
+        return record, certificate
+
+    def export_seal_esl(self, seal_id: str, *, actor: str) -> bytes:
+        """The seal as a GB/T 38540 V4 ``SESeal`` (DER), signed by the seal maker (``seal export --format esl``)."""
+        record, certificate = self._sm2_seal(seal_id)
+        maker, maker_certificate = self.seal_maker()
+        picture = SealPicture(type="PNG", data=record.image_png, width_mm=round(record.image_width_mm),
+                              height_mm=round(record.image_width_mm))
+        esl = make_ses_seal(
+            es_id=record.seal_id.replace("-", ""),
+            seal_type=_SES_SEAL_TYPE.get(record.seal_type, 1),
+            name=record.name,
+            holder_certificates=[certificate.public_bytes(serialization.Encoding.DER)],
+            create_date=record.created_at,
+            valid_start=certificate.not_valid_before_utc,
+            valid_end=certificate.not_valid_after_utc,
+            picture=picture,
+            maker=maker,
+            maker_certificate=maker_certificate.public_bytes(serialization.Encoding.DER),
+        )
+        self.registry.record_event(kind="seal.exported", actor=actor, subject=seal_id,
+                                   detail={"format": "esl", "sm3": hashlib.new("sm3", esl).hexdigest()})
+        return esl
+
+    def sign_document_ses(self, seal_id: str, *, document: bytes, document_name: str, actor: str) -> bytes:
+        """An ``SES_Signature`` (GB/T 38540 §7) by ``seal_id`` over ``document``'s SM3 hash; the use is recorded."""
+        record, certificate = self._sm2_seal(seal_id)
+        if record.status != "active":
+            raise ServiceError(f"seal {seal_id} is {record.status}; it cannot be used")
+        esl = self.export_seal_esl(seal_id, actor=actor)
+        data_hash = ses_document_hash(document)
+        signature = make_ses_signature(
+            seal=esl,
+            data_hash=data_hash,
+            property_info=_ascii_property(document_name),
+            signing_time=self.clock(),
+            signer=self.keystore.signer(record.key_id),
+            signer_certificate=certificate.public_bytes(serialization.Encoding.DER),
+        )
+        self.registry.record_event(kind="seal.used", actor=actor, subject=seal_id,
+                                   detail={"document_sm3": data_hash.hex(), "format": "ses-signature"})
+        return signature
+
+    def _gm_trust(self) -> dict[str, tuple[bytes, ...]]:
+        roots = tuple(r.der for r in self.registry.certificates_of_kind("root-ca"))
+        intermediates = tuple(r.der for kind in ("issuing-ca", "seal-maker")
+                              for r in self.registry.certificates_of_kind(kind))
+        return {"trust_anchors": roots, "intermediates": intermediates}
+
+    def verify_ses_bytes(self, data: bytes, *, document: bytes | None, actor: str) -> VerificationResult:
+        """Verify a GB/T 38540 seal (.esl) or signature (.dat) against this home's roots."""
+        from verification.errors import MalformedInputError
+        from verification.ses import parse_signature, verify_seal, verify_ses_signature
+
+        try:
+            parse_signature(data)
+        except MalformedInputError:
+            if document is not None:
+                raise
+            result = verify_seal(data, now=self.clock(), **self._gm_trust())
+        else:
+            result = verify_ses_signature(data, document=document, now=self.clock(), **self._gm_trust())
+        self._record_verification(result, actor=actor)
+        return result
+
+    def verify_ofd_bytes(self, data: bytes, *, actor: str) -> VerificationResult:
+        """Verify every e-seal of a signed OFD document (GB/T 33190 §18, GB/T 38540)."""
+        from verification.ofd import verify_ofd
+
+        result = verify_ofd(data, now=self.clock(), **self._gm_trust())
+        self._record_verification(result, actor=actor)
+        return result
+
     # -- licences ------------------------------------------------------------------------------------
     def issue_license(
         self, *, department_uscc: str, license_type: str, fields: Mapping[str, object], actor: str
@@ -448,6 +560,18 @@ def _ca_name(base: str, algorithm: ca.SignatureAlgorithm) -> str:
 
 def _pem_der(der: bytes) -> bytes:
     return _pem(x509.load_der_x509_certificate(der))
+
+
+# GB/T 38540 SES_ESPropertyInfo.type: 1 = organisation seal (单位印章), 2 = personal seal (个人印章),
+# as GM/T 0031-2014 defines them; GB/T 38540 leaves further values to the business.
+_SES_SEAL_TYPE = {"法定代表人名章": 2}
+
+
+def _ascii_property(name: str) -> str:
+    # propertyInfo is an IA5String: keep the document's name readable where it is ASCII, else its SM3 digest.
+    cleaned = Path(name).name
+    return cleaned if cleaned.isascii() and cleaned.isprintable() and cleaned else \
+        "sm3:" + hashlib.new("sm3", name.encode("utf-8")).hexdigest()
 
 
 def _no_roots(settings: Settings) -> list[x509.Certificate]:

@@ -9,6 +9,7 @@ from .errors import CAError, KeyDecryptionError, ProfileError, UnsupportedAlgori
 from .profiles import (
     ISSUING_CA_PROFILE,
     ROOT_CA_PROFILE,
+    SEAL_MAKER_PROFILE,
     SEAL_PROFILE,
     CertificateKind,
     CertificateProfile,
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_ID",
     "ISSUING_CA_PROFILE",
     "ROOT_CA_PROFILE",
+    "SEAL_MAKER_PROFILE",
     "SEAL_PROFILE",
     "CAError",
     "CertificateAuthority",

@@ -24,6 +24,7 @@ class CertificateKind(enum.Enum):
     ROOT_CA = "root-ca"
     ISSUING_CA = "issuing-ca"
     SEAL = "seal"
+    SEAL_MAKER = "seal-maker"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,17 @@ ISSUING_CA_PROFILE = CertificateProfile(
 SEAL_PROFILE = CertificateProfile(
     kind=CertificateKind.SEAL,
     validity=timedelta(days=3 * 365),
+    is_ca=False,
+    path_length=None,
+    key_usage=frozenset({"digital_signature", "content_commitment"}),
+)
+
+
+# The seal maker (制章者, GB/T 38540 §6): the authority's own signing certificate for SESeal structures.
+# Not a CA certificate: GB/T 38540 verification checks the maker certificate's key usage for signing.
+SEAL_MAKER_PROFILE = CertificateProfile(
+    kind=CertificateKind.SEAL_MAKER,
+    validity=timedelta(days=5 * 365),
     is_ca=False,
     path_length=None,
     key_usage=frozenset({"digital_signature", "content_commitment"}),

@@ -51,7 +51,8 @@ SEAL_STATUSES = ("issued", "active", "suspended", "lost", "cancelled", "revoked"
 # ca.SignatureAlgorithm value used when a department does not choose one.
 DEFAULT_ALGORITHM = "ecdsa-p256-sha256"
 # ca.CertificateKind values.
-CERTIFICATE_KINDS = ("root-ca", "issuing-ca", "seal")
+# seal-maker: the 制章者 end-entity certificate that signs GB/T 38540 SESeal structures.
+CERTIFICATE_KINDS = ("root-ca", "issuing-ca", "seal", "seal-maker")
 
 # Wide enough for any 64-bit sequence; SQLite needs INTEGER for an autoincrementing rowid alias.
 _BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
