@@ -47,7 +47,8 @@ def _sqlite_replace_check(before: str, after: str) -> None:
         bind.execute(text(f"PRAGMA schema_version = {int(version) + 1}"))
     finally:
         bind.execute(text("PRAGMA writable_schema = OFF"))
-    rows_outside = bind.execute(text(f"SELECT count(*) FROM certificates WHERE NOT ({after})")).scalar_one()
+    # The constraint text is one of this module's two constants, never input.
+    rows_outside = bind.execute(text(f"SELECT count(*) FROM certificates WHERE NOT ({after})")).scalar_one()  # noqa: S608
     if rows_outside:
         raise RuntimeError(f"{rows_outside} certificate(s) do not satisfy the new constraint")
 
