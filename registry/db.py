@@ -15,6 +15,8 @@ whatever the current directory.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,9 +81,26 @@ def _sqlite_on_connect(dbapi_connection: Any, _connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _sqlite_enable_wal(cursor)
     finally:
         cursor.close()
+
+
+def _sqlite_enable_wal(cursor: Any) -> None:
+    # Switching a new database to WAL needs an exclusive lock, and SQLite does not apply the busy
+    # timeout to it: a connection opened while another one migrates gets "database is locked" at
+    # once. WAL is persistent, so only the first switch can collide; retry it for the busy timeout.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
