@@ -162,3 +162,90 @@ def test_a_broken_qr_image_is_refused() -> None:
 def test_missing_font_is_reported() -> None:
     with pytest.raises(RenderError, match="fonts-noto-cjk"):
         render_license_face(_face(), font_candidates=(("/nonexistent/font.ttc", "X"),))
+
+
+# --- GB/T 36903 metadata as XMP ------------------------------------------------------------------
+
+
+def _metadata_xmp() -> tuple[bytes, dict[str, str]]:
+    from issuance.catalog import DRIVING_LICENCE, validate_fields
+    from issuance.identifier import LicenseIdentifier
+    from issuance.metadata import build_metadata
+
+    values = validate_fields(DRIVING_LICENCE, {
+        "name": "张三", "sex": "男", "nationality": "中国", "address": "北京市东城区景山前街4号",
+        "birth_date": "1990-03-07", "first_issue_date": "2010-06-01", "vehicle_class": "C1",
+        "holder_id_number": "110101199003077571", "valid_from": "2020-06-01", "valid_until": "2030-06-01",
+    }, today=date(2024, 5, 1))
+    identifier = LicenseIdentifier.compose(
+        type_code=DRIVING_LICENCE.code, issuer_code="11100000000013338W", serial="0000000000000000001A"
+    )
+    metadata = build_metadata(
+        DRIVING_LICENCE, values, identifier=identifier, issuer_name="北京市公安局公安交通管理局 & 车管所",
+        issue_date=date(2024, 5, 1),
+    )
+    return metadata.to_xmp(), metadata.elements()
+
+
+@pytest.fixture(scope="module")
+def face_with_metadata(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    xmp, elements = _metadata_xmp()
+    path = tmp_path_factory.mktemp("face") / "face-xmp.pdf"
+    path.write_bytes(render_license_face(_face(metadata_xmp=xmp, identifier=elements["ZZBS"])))
+    return path, elements
+
+
+def test_pdfinfo_shows_the_xmp_metadata(face_with_metadata: tuple[Path, dict[str, str]]) -> None:
+    from issuance.metadata import read_xmp_elements
+
+    path, elements = face_with_metadata
+    done = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, check=True)
+    packet = done.stdout.strip()
+    assert packet.startswith(b"<?xpacket begin=")
+    assert read_xmp_elements(packet) == elements
+    text = packet.decode("utf-8")
+    assert 'zz:ZZBH="110101199003077571"' in text or "<zz:ZZBH>110101199003077571<" in text
+    assert "北京市公安局公安交通管理局 &amp; 车管所" in text
+    # the document information and the XMP say the same
+    assert "中华人民共和国机动车驾驶证" in text and "xmp:CreatorTool" in text
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True).stdout
+    assert "Metadata Stream: yes" in info
+
+
+def test_the_metadata_stream_is_an_uncompressed_xml_stream(face_with_metadata: tuple[Path, dict[str, str]]) -> None:
+    path, elements = face_with_metadata
+    reader = PdfFileReader(io.BytesIO(path.read_bytes()))
+    stream = reader.root["/Metadata"]
+    assert stream["/Type"] == "/Metadata" and stream["/Subtype"] == "/XML"
+    assert "/Filter" not in stream
+    # uncompressed: the packet is in the file as is, for tools that scan for XMP without parsing PDF
+    assert elements["ZZBS"].encode() in path.read_bytes()
+    assert str(reader.trailer["/Info"][LICENSE_IDENTIFIER_INFO_KEY]) == elements["ZZBS"]
+
+
+def test_without_metadata_there_is_no_xmp(face_pdf: Path) -> None:
+    info = subprocess.run(["pdfinfo", str(face_pdf)], capture_output=True, check=True, text=True).stdout
+    assert "Metadata Stream: no" in info
+    assert "Title:" in info and IDENTIFIER in info
+
+
+@pytest.mark.parametrize("xmp", [b"", b"<x:xmpmeta", b"<a/>", "<x/>".encode("utf-16")], ids=["empty", "truncated",
+                                                                                                "not-xmp", "utf-16"])
+def test_bad_xmp_is_refused(xmp: bytes) -> None:
+    with pytest.raises(RenderError, match="XMP"):
+        render_license_face(_face(metadata_xmp=xmp))
+
+
+def test_characters_beyond_the_bmp_are_extractable(tmp_path: Path) -> None:
+    # 𠮷 (U+20BB7) is a real surname character; the ToUnicode map must give it back as one character.
+    path = tmp_path / "rare.pdf"
+    path.write_bytes(render_license_face(_face(fields=(("姓名", "吉𠮷祥"), ("住址", "A  b")))))
+    text = _text(path)
+    assert "吉𠮷祥" in text
+    assert "A" in text and "b" in text
+
+
+def test_the_same_face_renders_the_same_font_subset() -> None:
+    first, second = render_license_face(_face()), render_license_face(_face())
+    name = re.compile(rb"/BaseFont /([A-Z]{6})\+NotoS")
+    assert name.search(first) and name.search(first).group(1) == name.search(second).group(1)  # type: ignore[union-attr]

@@ -246,3 +246,42 @@ def test_naive_signing_time_is_refused(face: bytes, pki: Pki) -> None:
 def test_a_non_pdf_is_refused(pki: Pki) -> None:
     with pytest.raises(RenderError, match="could not be sealed"):
         seal(b"%PDF-1.7\nnot really a pdf", pki)
+
+
+def test_a_face_with_xmp_metadata_seals_and_keeps_it(pki: Pki, tmp_path: Path) -> None:
+    from issuance.catalog import RESIDENT_ID_CARD, validate_fields
+    from issuance.identifier import LicenseIdentifier
+    from issuance.metadata import build_metadata, read_xmp_elements
+
+    values = validate_fields(RESIDENT_ID_CARD, {
+        "name": "李华", "sex": "女", "ethnicity": "汉", "birth_date": "1949-12-31", "address": "北京市朝阳区建国路1号",
+        "holder_id_number": "11010519491231002X", "issuing_authority": "北京市公安局朝阳分局",
+        "valid_from": "2010-01-01", "valid_until": "长期",
+    }, today=NOW.date())
+    identifier = LicenseIdentifier.compose(
+        type_code=RESIDENT_ID_CARD.code, issuer_code="11100000000013338W", serial="A1B2C3", version=2
+    )
+    metadata = build_metadata(
+        RESIDENT_ID_CARD, values, identifier=identifier, issuer_name="北京市公安局朝阳分局", issue_date=NOW.date()
+    )
+    qr = qrcode.make("YX1:TEST", border=2)
+    buffer = io.BytesIO()
+    qr.save(buffer, format="PNG")
+    face = render_license_face(LicenseFace(
+        title=RESIDENT_ID_CARD.face_title, fields=RESIDENT_ID_CARD.face_lines(values), identifier=str(identifier),
+        issuer_name="北京市公安局朝阳分局", issue_date=NOW.date(), qr_png=buffer.getvalue(),
+        metadata_xmp=metadata.to_xmp(),
+    ))
+    path = tmp_path / "sealed.pdf"
+    path.write_bytes(seal(face, pki))
+    report = pdfsig(path)
+    assert "Signature Validation: Signature is Valid." in report
+    assert "Total document signed" in report
+    meta = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, check=True).stdout.strip()
+    assert read_xmp_elements(meta) == metadata.elements()
+    assert read_xmp_elements(meta)["BBH"] == "002"
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True,
+                          text=True).stdout
+    assert "中华人民共和国居民身份证" in text and "北京市朝阳区建国路1号" in text
+    result = verify_pdf(path.read_bytes(), trust_roots=[pki.root.certificate], now=NOW)
+    assert result.verdict is Verdict.VALID, result.reasons
