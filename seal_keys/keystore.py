@@ -11,6 +11,11 @@ SM2 keys (GB/T 32918) sit in the same envelope: their PKCS #8 (id-ecPublicKey wi
 public key as a SubjectPublicKeyInfo PEM; cryptography cannot load either, so they are read with
 :mod:`ca.sm2`.
 
+Data keys (:meth:`SoftwareKeyStore.data_key`) sit in the same envelope under algorithm
+``data-key-aes256``: 32 random bytes that the registry derives its field-encryption and blind-index
+keys from (``registry.crypto``). They live in ``<name>.data-key.json`` files, apart from signing
+keys, so :meth:`SoftwareKeyStore.key_ids` never lists them.
+
 A PKCS #11 store (HSM) implements the same protocol in a later module.
 """
 
@@ -48,6 +53,9 @@ from ca import (
 from .errors import KeyNotFoundError, KeyStoreError, WrongPassphraseError
 
 FORMAT = "yinxin-key/1"
+DATA_KEY_ALGORITHM = "data-key-aes256"
+DATA_KEY_LENGTH = 32
+_DATA_KEY_SUFFIX = ".data-key.json"
 _KEY_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # RFC 7914 §2 parameters; 2**15 × 8 × 128 B = 32 MiB of memory per derivation.
 SCRYPT_N = 2**15
@@ -94,6 +102,7 @@ class SoftwareKeyStore:
     directory: Path
     passphrase: str
     _unlocked: dict[str, SoftwareSigner | SM2Signer] = field(default_factory=dict, init=False)
+    _data_keys: dict[str, bytes] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         if len(self.passphrase) < MIN_PASSPHRASE_LENGTH:
@@ -135,31 +144,90 @@ class SoftwareKeyStore:
                 .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
                 .decode("ascii")
             )
+        document = self._envelope(key_id, signer.algorithm.value, der)
+        document["public_key"] = public_pem
+        tmp = self._write_temporary(path, document)
+        os.replace(tmp, path)
+        self._unlocked[key_id] = signer
+
+    def _envelope(self, key_id: str, algorithm: str, secret: bytes) -> dict[str, object]:
+        """``secret`` sealed with AES-256-GCM under the passphrase (scrypt), bound to name and algorithm."""
         salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-        algorithm = signer.algorithm.value
         aad = f"{FORMAT}|{key_id}|{algorithm}".encode()
         kek = _derive(self.passphrase, salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
-        document = {
+        return {
             "format": FORMAT,
             "key_id": key_id,
             "algorithm": algorithm,
             "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
             "cipher": "aes-256-gcm",
             "nonce": _b64(nonce),
-            "ciphertext": _b64(AESGCM(kek).encrypt(nonce, der, aad)),
-            "public_key": public_pem,
+            "ciphertext": _b64(AESGCM(kek).encrypt(nonce, secret, aad)),
         }
-        tmp = path.with_suffix(f".tmp-{secrets.token_hex(4)}")
+
+    @staticmethod
+    def _write_temporary(path: Path, document: dict[str, object]) -> Path:
+        """Write ``document`` next to ``path`` (mode 0600, fsynced); the caller moves it into place."""
+        tmp = path.with_name(f"{path.name}.tmp-{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(document, handle, indent=2)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        self._unlocked[key_id] = signer
+        return tmp
+
+    def _open_envelope(self, key_id: str, document: dict[str, object]) -> bytes:
+        try:
+            kdf = document["kdf"]
+            assert isinstance(kdf, dict)
+            kek = _derive(
+                self.passphrase, _unb64(str(kdf["salt"])), n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"])
+            )
+            aad = f"{FORMAT}|{key_id}|{document['algorithm']}".encode()
+            return AESGCM(kek).decrypt(_unb64(str(document["nonce"])), _unb64(str(document["ciphertext"])), aad)
+        except InvalidTag:
+            raise WrongPassphraseError(
+                f"cannot open key {key_id!r}: wrong passphrase, or the key file was altered"
+            ) from None
+        except (KeyError, ValueError, TypeError, AssertionError) as exc:
+            raise KeyStoreError(f"key file for {key_id!r} is damaged") from exc
+
+    def data_key(self, name: str = "registry") -> bytes:
+        """The 32-byte data key ``name`` (e.g. the registry's master key for encryption at rest).
+
+        Created on first use from :mod:`secrets` and kept only in the encrypted envelope (algorithm
+        ``data-key-aes256``), never in clear. Several processes asking for a new key at once all get
+        the same one: the file is linked into place only if none exists yet. Raises
+        :class:`~seal_keys.errors.WrongPassphraseError` with the wrong passphrase.
+        """
+        if name in self._data_keys:
+            return self._data_keys[name]
+        if not _KEY_ID.match(name):
+            raise KeyNotFoundError(f"invalid data key name {name!r}")
+        path = self.directory / f"{name}{_DATA_KEY_SUFFIX}"
+        if not path.exists():
+            key = secrets.token_bytes(DATA_KEY_LENGTH)
+            tmp = self._write_temporary(path, self._envelope(name, DATA_KEY_ALGORITHM, key))
+            try:
+                os.link(tmp, path)  # fails if another process created the key first
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        document = self._read_file(path, name)
+        if document.get("algorithm") != DATA_KEY_ALGORITHM:
+            raise KeyStoreError(f"key file for {name!r} does not hold a data key")
+        key = self._open_envelope(name, document)
+        if len(key) != DATA_KEY_LENGTH:
+            raise KeyStoreError(f"key file for {name!r} holds a data key of the wrong size")
+        self._data_keys[name] = key
+        return key
 
     def _read(self, key_id: str) -> dict[str, object]:
-        path = self._path(key_id)
+        return self._read_file(self._path(key_id), key_id)
+
+    @staticmethod
+    def _read_file(path: Path, key_id: str) -> dict[str, object]:
         try:
             document: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -174,20 +242,9 @@ class SoftwareKeyStore:
         if key_id in self._unlocked:
             return self._unlocked[key_id]
         document = self._read(key_id)
-        try:
-            kdf = document["kdf"]
-            assert isinstance(kdf, dict)
-            kek = _derive(
-                self.passphrase, _unb64(str(kdf["salt"])), n=int(kdf["n"]), r=int(kdf["r"]), p=int(kdf["p"])
-            )
-            aad = f"{FORMAT}|{key_id}|{document['algorithm']}".encode()
-            der = AESGCM(kek).decrypt(_unb64(str(document["nonce"])), _unb64(str(document["ciphertext"])), aad)
-        except InvalidTag:
-            raise WrongPassphraseError(
-                f"cannot open key {key_id!r}: wrong passphrase, or the key file was altered"
-            ) from None
-        except (KeyError, ValueError, TypeError, AssertionError) as exc:
-            raise KeyStoreError(f"key file for {key_id!r} is damaged") from exc
+        if document.get("algorithm") == DATA_KEY_ALGORITHM:
+            raise KeyStoreError(f"{key_id!r} is a data key, not a signing key")
+        der = self._open_envelope(key_id, document)
         signer: SoftwareSigner | SM2Signer
         try:
             if document["algorithm"] == SignatureAlgorithm.SM2_SM3.value:
@@ -221,6 +278,7 @@ class SoftwareKeyStore:
         return key
 
     def key_ids(self) -> list[str]:
+        """Identifiers of the signing keys (data keys are not listed)."""
         return sorted(p.name.removesuffix(".key.json") for p in self._key_files())
 
     def _key_files(self) -> Iterator[Path]:
@@ -231,3 +289,7 @@ class SoftwareKeyStore:
         ids = self.key_ids()
         if ids:
             self.signer(ids[0])
+            return
+        names = sorted(p.name.removesuffix(_DATA_KEY_SUFFIX) for p in self.directory.glob(f"*{_DATA_KEY_SUFFIX}"))
+        if names:
+            self.data_key(names[0])
