@@ -223,12 +223,19 @@ class _Font:
         buf.guess_segment_properties()
         hb.shape(self._hb_font, buf, {})
         infos, positions = buf.glyph_infos, buf.glyph_positions
-        clusters = [info.cluster for info in infos]
-        out: list[tuple[int, int, str]] = []
-        for i, (info, position) in enumerate(zip(infos, positions, strict=True)):
-            end = next((c for c in clusters[i + 1:] if c != info.cluster), len(text))
-            out.append((self._cids[info.codepoint], int(position.x_advance), text[info.cluster:end]))
-        return out
+        # A cluster runs to the start of the next cluster (HarfBuzz numbers clusters by the index of
+        # their first character; left-to-right text keeps them ascending).
+        ends: list[int] = []
+        end = len(text)
+        for i in range(len(infos) - 1, -1, -1):
+            ends.append(end)
+            if i and infos[i - 1].cluster != infos[i].cluster:
+                end = infos[i].cluster
+        ends.reverse()
+        return [
+            (self._cids[info.codepoint], int(position.x_advance), text[info.cluster:stop])
+            for info, position, stop in zip(infos, positions, ends, strict=True)
+        ]
 
     def width(self, text: str, size: float) -> float:
         """The advance of ``text`` at ``size`` points."""
