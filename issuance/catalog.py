@@ -140,6 +140,8 @@ class FieldSpec:
     """A date that cannot lie in the future (a birth or founding date)."""
 
     def __post_init__(self) -> None:
+        if isinstance(self.choices, list):
+            object.__setattr__(self, "choices", tuple(self.choices))
         if not isinstance(self.name, str) or len(self.name) > _MAX_NAME or not _FIELD_NAME.fullmatch(self.name):
             raise CatalogError(
                 "name", f"{self.name!r} is not a snake_case ASCII name of at most {_MAX_NAME} characters"
@@ -150,6 +152,8 @@ class FieldSpec:
             raise CatalogError("kind", f"field {self.name}: {self.kind!r} is not a FieldKind")
         if not isinstance(self.required, bool):
             raise CatalogError("required", f"field {self.name}: must be true or false")
+        if not isinstance(self.choices, tuple):
+            raise CatalogError("choices", f"field {self.name}: must be a list of values")
         if (self.kind is FieldKind.ENUM) != bool(self.choices):
             raise CatalogError("choices", f"field {self.name}: choices are given exactly for enum fields")
         if (
@@ -245,6 +249,9 @@ class LicenseType:
     """关联事项: the government-service item the licence is issued under, if the catalogue names one."""
 
     def __post_init__(self) -> None:
+        for name in ("fields", "face_fields"):
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         if not isinstance(self.name, str) or not _is_clean_text(self.name) or len(self.name) > _MAX_TEXT:
             raise CatalogError("name", "the type name must be one line of text")
         if not isinstance(self.definer_name, str) or not _is_clean_text(self.definer_name) or (

@@ -275,3 +275,20 @@ def test_face_lines_follow_the_face_order_with_units():
     assert BUSINESS_LICENCE.face_lines(business) == (
         ("统一社会信用代码", "91350100M000100Y43"), ("名称", "福州某某科技有限公司"), ("注册资本", "100万元"),
     )
+
+
+def test_lists_given_in_code_become_tuples():
+    spec = FieldSpec(name="seats", label="座位数", kind=FieldKind.ENUM, required=True, choices=["5", "7"])  # type: ignore[arg-type]
+    assert spec.choices == ("5", "7")
+    values = {name: getattr(CUSTOM, name) for name in LicenseType.__dataclass_fields__}
+    rebuilt = LicenseType(**values | {"fields": list(CUSTOM.fields), "face_fields": list(CUSTOM.face_fields)})
+    assert rebuilt == CUSTOM
+    assert hash(rebuilt) == hash(CUSTOM)  # usable as a dict key, like every frozen definition
+
+
+def test_a_service_item_without_code_round_trips():
+    values = {name: getattr(CUSTOM, name) for name in LicenseType.__dataclass_fields__}
+    no_code = LicenseType(**values | {"service_item": ServiceItem(name="网约车运输证核发")})
+    document = license_type_to_dict(no_code)
+    assert document["service_item"] == {"name": "网约车运输证核发"}
+    assert license_type_from_dict(document) == no_code
