@@ -41,3 +41,26 @@ class DatabaseUnavailableError(RegistryError):
     """The database cannot be reached, is locked for too long, or has not been migrated."""
 
     code = "database_unavailable"
+
+
+class DataKeyRequiredError(RegistryError):
+    """Personal data (holder name and code, fields, QR text, PDF) was asked for, or written, by a
+    registry opened without its data key."""
+
+    code = "data_key_required"
+
+    def __init__(self, public_message: str = "the registry data key is needed: set YINXIN_PASSPHRASE") -> None:
+        super().__init__(public_message)
+
+
+class DataKeyError(RegistryError):
+    """The data key given is not the one the registry's personal data was encrypted with, or an
+    encrypted value was altered."""
+
+    code = "data_key_error"
+
+
+class StatusConflictError(RegistryError):
+    """A licence's status changed between reading it and changing it (a concurrent lifecycle action)."""
+
+    code = "status_conflict"

@@ -7,7 +7,8 @@ in ``registry/migrations``; a test checks that they and this module agree.
 Portability (SQLite and PostgreSQL):
 - every instant is a timezone-aware UTC ``datetime`` (:class:`UTCDateTime`): PostgreSQL stores
   ``timestamp with time zone``; SQLite stores the UTC wall time as text, read back as UTC;
-- binary data (certificate DER, seal PNG, licence PDF) is ``LargeBinary`` (``bytea`` / ``BLOB``);
+- binary data (certificate DER, seal PNG, encrypted licence content) is ``LargeBinary`` (``bytea`` /
+  ``BLOB``);
 - JSON documents are canonical JSON *text*, so that their bytes (and the event hashes over them)
   are identical on both databases.
 """
@@ -32,8 +33,11 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .crypto import HOLDER_CODE_TYPES
 
 # Constraint names are fixed so that migrations can refer to them on both databases.
 NAMING_CONVENTION = {
@@ -44,8 +48,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# The licence statuses of the public contract (DESIGN.md "Verification result").
-LICENSE_STATUSES = ("active", "suspended", "revoked", "cancelled", "expired")
+# The licence statuses of the public contract (DESIGN.md "Verification result"); ``superseded`` is an
+# older version after an amendment or re-issue (issuance.lifecycle).
+LICENSE_STATUSES = ("active", "suspended", "revoked", "cancelled", "expired", "superseded")
+# The lifecycle actions recorded in license_changes (issuance.lifecycle.LifecycleAction values).
+LICENSE_ACTIONS = ("issue", "amend", "suspend", "resume", "revoke", "cancel", "expire", "reissue")
 # The seal lifecycle after 制发 (issued): 启用 → 暂停 / 挂失 → 注销 / 吊销.
 SEAL_STATUSES = ("issued", "active", "suspended", "lost", "cancelled", "revoked")
 # ca.SignatureAlgorithm value used when a department does not choose one.
@@ -167,13 +174,36 @@ class LicenseType(Base):
     definer_uscc: Mapped[str] = mapped_column(String(18))
     definer_name: Mapped[str] = mapped_column(String(200))
     holder_kind: Mapped[str] = mapped_column(String(32))
+    # The whole definition (fields, validity rule, face) as JSON (issuance.catalog.license_type_to_dict).
+    definition_json: Mapped[str | None] = mapped_column(Text)
+
+
+class LicenseTypeIssuer(Base):
+    """A department allowed to issue a licence type (GB/T 36902: 发证机构 of a catalogue entry)."""
+
+    __tablename__ = "license_type_issuers"
+
+    type_code: Mapped[str] = mapped_column(ForeignKey("license_types.code"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True, index=True)
 
 
 class License(Base):
-    """An issued licence (电子证照): its GB/T 36904 identifier, metadata, QR credential and sealed PDF."""
+    """An issued licence version (电子证照): its GB/T 36904 identifier, status and encrypted content.
+
+    Personal data is stored encrypted (see :mod:`registry.crypto`): the holder's name and code, the
+    field values (canonical JSON), the QR text and the sealed PDF, each an AES-256-GCM token bound to
+    this table, its column and the identifier. ``holder_code_index`` is the keyed blind index that
+    finds a holder's licences. An amended or re-issued licence is a new row (version + 1, same type,
+    issuer and serial) that names the row it supersedes.
+    """
 
     __tablename__ = "licenses"
-    __table_args__ = (CheckConstraint(f"status IN ({_quoted(LICENSE_STATUSES)})", name="status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_quoted(LICENSE_STATUSES)})", name="status"),
+        CheckConstraint(f"holder_code_type IN ({_quoted(HOLDER_CODE_TYPES)})", name="holder_code_type"),
+        # GB/T 36904: type, issuer and serial identify a licence; each version is one row.
+        UniqueConstraint("type_code", "department_id", "serial", "version", name="uq_licenses_version"),
+    )
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
     # 1.2.156.3005.2.<21>.<18>.<serial>.<3>.<check> (GB/T 36904), at most ~120 characters.
@@ -184,18 +214,80 @@ class License(Base):
     seal_id: Mapped[str] = mapped_column(ForeignKey("seals.id"), index=True)
     serial: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
-    holder_name: Mapped[str] = mapped_column(String(200))
-    holder_code: Mapped[str] = mapped_column(String(64), index=True)
-    fields_json: Mapped[str] = mapped_column(Text)
+    holder_code_type: Mapped[str] = mapped_column(String(3))
+    # HMAC-SHA256 hex of "<code type>:<normalised holder code>" (registry.crypto.FieldCipher.blind_index).
+    holder_code_index: Mapped[str] = mapped_column(String(64), index=True)
+    holder_name_ciphertext: Mapped[bytes]
+    holder_code_ciphertext: Mapped[bytes]
+    fields_ciphertext: Mapped[bytes]
+    qr_text_ciphertext: Mapped[bytes]
+    pdf_ciphertext: Mapped[bytes]
     status: Mapped[str] = mapped_column(String(16))
     issued_at: Mapped[datetime]
     valid_from: Mapped[date | None]
     valid_until: Mapped[date | None]
-    qr_text: Mapped[str] = mapped_column(Text)
-    pdf: Mapped[bytes]
+    # Identifier of the previous version (amend / reissue), if any.
+    supersedes: Mapped[str | None] = mapped_column(ForeignKey("licenses.identifier"))
     created_at: Mapped[datetime]
 
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+
+
+class LicenseChange(Base):
+    """One lifecycle change of a licence: who did what, why, and the status before and after."""
+
+    __tablename__ = "license_changes"
+    __table_args__ = (CheckConstraint(f"action IN ({_quoted(LICENSE_ACTIONS)})", name="action"),)
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
+    identifier: Mapped[str] = mapped_column(ForeignKey("licenses.identifier"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500))
+    occurred_at: Mapped[datetime]
+
+
+class ImportJob(Base):
+    """A bulk import of licence records from one file; its id is SHA-256(department ‖ file bytes)."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    total_rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class ImportRow(Base):
+    """The outcome of one row of an import: the licence it became, or the field and error."""
+
+    __tablename__ = "import_rows"
+    __table_args__ = (
+        UniqueConstraint("job_id", "row_no", name="uq_import_rows_job_id_row_no"),
+        CheckConstraint("(identifier IS NULL) <> (error IS NULL)", name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("import_jobs.id"))
+    row_no: Mapped[int] = mapped_column(Integer)
+    identifier: Mapped[str | None] = mapped_column(ForeignKey("licenses.identifier"))
+    error_field: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(String(500))
+    recorded_at: Mapped[datetime]
+
+
+class DataKeyCheck(Base):
+    """Identifies the data key personal data was encrypted with (registry.crypto.FieldCipher.key_check),
+    so that a registry opened with another key says so instead of finding nothing."""
+
+    __tablename__ = "data_key_checks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    check_value: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
 
 
 class Event(Base):
@@ -217,3 +309,5 @@ class Event(Base):
 
 # Listing a department's licences newest first.
 Index("ix_licenses_department_id_id", License.department_id, License.id)
+# Counting verifications per day (events of one kind in a time range).
+Index("ix_events_kind_occurred_at", Event.kind, Event.occurred_at)

@@ -26,11 +26,14 @@ from sqlalchemy.exc import OperationalError
 
 import ca
 from issuance.identifier import LicenseIdentifier, new_serial
-from registry import Registry, create_engine_for, upgrade
+from registry import FieldCipher, Registry, create_engine_for, upgrade
 from registry.records import DepartmentRecord, LicenseRecord, LicenseTypeRecord, SealRecord
 
 POSTGRES_URL = os.environ.get("YINXIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-TABLES = ("events", "licenses", "seals", "license_types", "certificates", "departments")
+TABLES = ("import_rows", "import_jobs", "license_changes", "license_type_issuers", "data_key_checks", "events",
+          "licenses", "seals", "license_types", "certificates", "departments")
+# The home's data key in these tests (a real one comes from SoftwareKeyStore.data_key()).
+DATA_KEY = bytes(range(32))
 T0 = datetime(2025, 3, 1, 8, 0, 0, 123456, tzinfo=UTC)
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -120,8 +123,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def registry(engine: Engine, clock: FakeClock) -> Registry:
-    return Registry(engine, clock=clock)
+def cipher() -> FieldCipher:
+    return FieldCipher(DATA_KEY)
+
+
+@pytest.fixture
+def registry(engine: Engine, clock: FakeClock, cipher: FieldCipher) -> Registry:
+    """A registry opened with the data key."""
+    return Registry(engine, clock=clock, cipher=cipher)
 
 
 # -- real certificates from the ca package -----------------------------------------------------------
@@ -201,7 +210,7 @@ def seal(registry: Registry, department: DepartmentRecord, pki: dict[str, bytes]
 def license_type(registry: Registry) -> LicenseTypeRecord:
     (record,) = registry.ensure_license_types(
         [(TYPE_CODE, "business-licence", "营业执照", "11100000000013127D", "国家市场监督管理总局",
-          "organisation")]
+          "001")]
     )
     return record
 
@@ -232,5 +241,35 @@ def make_license(registry: Registry, seal: SealRecord, license_type: LicenseType
         }
         arguments.update(overrides)
         return (target or registry).add_license(**arguments)
+
+    return make
+
+
+@pytest.fixture
+def make_license_on(pki: dict[str, bytes], png: bytes, clock: FakeClock):
+    """Store a licence on any registry (e.g. one over another engine), adding its department, seal and
+    type the first time."""
+
+    def make(target: Registry, **overrides: Any) -> LicenseRecord:
+        if not target.list_departments():
+            target.add_department(uscc=DEPT_USCC, name="浙江省市场监督管理局")
+            target.add_seal(
+                seal_id=str(uuid.UUID(int=1)), department_uscc=DEPT_USCC, name="浙江省市场监督管理局",
+                seal_type="公章", key_id="seal-key-1", certificate_der=pki["seal"], image_png=png,
+                image_width_mm=42.0,
+            )
+            target.ensure_license_types([(TYPE_CODE, "business-licence", "营业执照", "11100000000013127D",
+                                          "国家市场监督管理总局", "001")])
+        serial = overrides.pop("serial", None) or new_serial()
+        identifier = LicenseIdentifier.compose(type_code=TYPE_CODE, issuer_code=DEPT_USCC, serial=serial)
+        arguments: dict[str, Any] = {
+            "identifier": str(identifier), "type_code": TYPE_CODE, "department_uscc": DEPT_USCC,
+            "seal_id": str(uuid.UUID(int=1)), "serial": serial, "version": 1, "holder_name": "杭州某某科技有限公司",
+            "holder_code": OTHER_USCC, "fields": {"name": "杭州某某科技有限公司"}, "status": "active",
+            "issued_at": clock(), "valid_from": date(2025, 3, 1), "valid_until": None,
+            "qr_text": "YX1:" + "A" * 40, "pdf": b"%PDF-1.7\n" + serial.encode() + b"\n%%EOF\n",
+        }
+        arguments.update(overrides)
+        return target.add_license(**arguments)
 
     return make

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 import ca
+from issuance.identifier import LicenseIdentifier
 from registry import (
     CERTIFICATE_KINDS,
     DuplicateError,
@@ -255,14 +256,17 @@ def test_licenses_are_listed_newest_first_and_filtered(registry, make_license, c
 def test_status_changes_are_what_verifiers_see(registry, make_license):
     record = make_license()
     assert registry.license_status(record.identifier) == "active"
-    for status in ("suspended", "active", "revoked"):
-        assert registry.set_license_status(record.identifier, status=status).status == status
+    for status, action in (("suspended", "suspend"), ("active", "resume"), ("revoked", "revoke")):
+        changed = registry.set_license_status(record.identifier, status=status, action=action, actor="dept",
+                                              reason="test")
+        assert changed.status == status
         assert registry.license_status(record.identifier) == status
     assert registry.license_status("1.2.156.3005.2.unknown") is None
     with pytest.raises(InvalidValueError):
-        registry.set_license_status(record.identifier, status="lost")
+        registry.set_license_status(record.identifier, status="lost", action="revoke", actor="dept", reason="x")
     with pytest.raises(NotFoundError):
-        registry.set_license_status("1.2.156.3005.2.unknown", status="revoked")
+        registry.set_license_status("1.2.156.3005.2.unknown", status="revoked", action="revoke", actor="dept",
+                                    reason="x")
 
 
 def test_active_license_is_expired_after_its_last_day(registry, make_license, clock):
@@ -272,7 +276,7 @@ def test_active_license_is_expired_after_its_last_day(registry, make_license, cl
     clock.now = datetime(2025, 4, 1, 0, 0, 0, tzinfo=UTC)
     assert registry.license_status(record.identifier) == "expired"
     # A revoked licence stays revoked, whatever its validity.
-    registry.set_license_status(record.identifier, status="revoked")
+    registry.set_license_status(record.identifier, status="revoked", action="revoke", actor="dept", reason="x")
     assert registry.license_status(record.identifier) == "revoked"
 
 
@@ -308,8 +312,10 @@ def test_bad_license_values_are_refused(registry, make_license, overrides):
 
 
 def test_unknown_references_are_not_found(registry, make_license):
+    unknown_type = "11100000000013127D999"
+    identifier = LicenseIdentifier.compose(type_code=unknown_type, issuer_code=DEPT_USCC, serial="UNKNOWNTYPE1")
     with pytest.raises(NotFoundError):
-        make_license(type_code="11100000000013127D999")
+        make_license(type_code=unknown_type, serial="UNKNOWNTYPE1", identifier=str(identifier))
     with pytest.raises(NotFoundError):
         make_license(seal_id="00000000-0000-0000-0000-00000000dead")
 

@@ -20,8 +20,8 @@ def issue(tx: Registry, make_license: Any, **overrides: Any) -> LicenseRecord:
     return record
 
 
-def test_licence_and_event_commit_together(registry, engine, clock, make_license):
-    outsider = Registry(engine, clock=clock)
+def test_licence_and_event_commit_together(registry, engine, clock, cipher, make_license):
+    outsider = Registry(engine, clock=clock, cipher=cipher)
     with registry.transaction() as tx:
         record = issue(tx, make_license)
         # Inside the transaction its own writes are visible; outside they are not yet.
@@ -39,7 +39,8 @@ def test_licence_and_event_commit_together(registry, engine, clock, make_license
 def test_an_exception_in_the_block_rolls_everything_back(registry, make_license):
     with pytest.raises(Boom), registry.transaction() as tx:
         record = issue(tx, make_license)
-        tx.set_license_status(record.identifier, status="suspended")
+        tx.set_license_status(record.identifier, status="suspended", action="suspend", actor="dept",
+                              reason="inspection")
         raise Boom
     assert registry.list_licenses() == []
     assert registry.list_events() == []
