@@ -297,14 +297,153 @@ def cmd_license_issue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_catalog_list(args: argparse.Namespace) -> int:
+    service = _service(args)
+    types = service.license_types()
+    document = [{"code": t.code, "short_name": t.short_name, "name": t.name, "definer": t.definer_name,
+                 "holder_kind": t.holder_kind.code_type, "fields": len(t.fields),
+                 "issuers": service.registry.issuers_of(t.code) if service.is_initialised() else []}
+                for t in types]
+    _emit(args, document, lambda: _table(
+        [(d["code"], d["short_name"], d["name"], ", ".join(d["issuers"]) or "-") for d in document],
+        ["类型代码 Code", "Short name", "名称 Name", "发证部门 Issuers"]))
+    return EXIT_OK
+
+
+def cmd_catalog_show(args: argparse.Namespace) -> int:
+    from issuance.catalog import license_type_to_dict
+
+    service = _service(args)
+    lt = service.license_type(args.type)
+    document = license_type_to_dict(lt) | {"issuers": service.registry.issuers_of(lt.code)}
+    _emit(args, document, lambda: print(json.dumps(document, ensure_ascii=False, indent=2)))
+    return EXIT_OK
+
+
+def cmd_catalog_export(args: argparse.Namespace) -> int:
+    from issuance.catalog import catalog_to_json
+
+    service = _service(args)
+    types = service.license_types()
+    Path(args.out).write_text(catalog_to_json(types), encoding="utf-8")
+    document = {"file": args.out, "types": [t.code for t in types]}
+    _emit(args, document, lambda: print(f"Wrote {len(types)} licence type(s) to {args.out}"))
+    return EXIT_OK
+
+
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    from issuance.catalog import catalog_from_json, license_type_from_json
+
+    service = _service(args)
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"{args.file}: cannot be read ({exc})") from None
+    parsed = json.loads(text) if text.strip().startswith("{") else None
+    types = (catalog_from_json(text) if isinstance(parsed, dict) and "types" in parsed
+             else (license_type_from_json(text),))
+    saved = service.save_license_types(types, actor="cli")
+    document = {"imported": [t.code for t in saved]}
+    _emit(args, document, lambda: print("Imported: " + ", ".join(f"{t.code} {t.name}" for t in saved)))
+    return EXIT_OK
+
+
+def cmd_catalog_allow(args: argparse.Namespace) -> int:
+    issuers = _service(args).set_issuer(license_type=args.type, uscc=args.dept, allowed=args.func is cmd_catalog_allow,
+                                        actor="cli")
+    document = {"type": args.type, "issuers": issuers}
+    _emit(args, document, lambda: print(f"Issuers of {args.type}: {', '.join(issuers) or '(none)'}"))
+    return EXIT_OK
+
+
+def cmd_catalog_disallow(args: argparse.Namespace) -> int:
+    return cmd_catalog_allow(args)
+
+
+def cmd_license_change(args: argparse.Namespace) -> int:
+    service = _service(args)
+    action = args.action
+    if action in ("amend", "reissue"):
+        changes = _parse_fields(args) if action == "amend" else None
+        record = service.new_version(args.identifier, action=action, department_uscc=None, actor="cli",
+                                     reason=args.reason, changes=changes)
+    else:
+        record = service.change_status(args.identifier, action=action, department_uscc=None, actor="cli",
+                                       reason=args.reason)
+    document = {"identifier": record.identifier, "status": record.status, "version": record.version,
+                "supersedes": record.supersedes}
+    if record.has_personal_data and getattr(args, "out", None):
+        _write_outputs(record, Path(args.out), document)
+    _emit(args, document, lambda: print(f"{action}: {record.identifier} is now {record.status}"))
+    return EXIT_OK
+
+
+def cmd_license_history(args: argparse.Namespace) -> int:
+    changes = _service(args).license_history(args.identifier)
+    document = [{"identifier": c.identifier, "action": c.action, "from": c.from_status, "to": c.to_status,
+                 "actor": c.actor, "reason": c.reason, "at": c.occurred_at.isoformat()} for c in changes]
+    _emit(args, document, lambda: _table(
+        [(d["at"][:19], d["action"], f"{d['from'] or '-'} → {d['to']}", d["actor"], d["reason"],
+          d["identifier"].rsplit(".", 2)[-2]) for d in document],
+        ["时间 At", "操作 Action", "状态 Status", "Actor", "原因 Reason", "Version"]))
+    return EXIT_OK
+
+
+def cmd_license_import(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from api.importer import read_rows, run_import
+
+    service = _service(args)
+    total = len(read_rows(Path(args.file), file_format=args.format)[0])
+    with tqdm(total=total, unit="row", disable=args.json or not sys.stderr.isatty(), file=sys.stderr) as bar:
+        report = run_import(service, path=Path(args.file), department_uscc=args.dept, license_type=args.type,
+                            actor=f"cli-import:{args.dept}", file_format=args.format, progress=bar.update)
+
+    def human() -> None:
+        print(f"Rows: {report.total}; issued now: {report.issued}; done before: {report.already_done}; "
+              f"failed: {len(report.errors)}")
+        for error in report.errors:
+            print(f"  {error}")
+
+    _emit(args, report.to_dict(), human)
+    return EXIT_OK if not report.errors else EXIT_INVALID
+
+
+def cmd_share_query(args: argparse.Namespace) -> int:
+    found = _service(args).share_query(caller=f"cli:{args.caller}", holder_code=args.holder_code,
+                                       holder_code_type=args.holder_code_type, type_code=args.type,
+                                       purpose=args.purpose)
+    document = [{"identifier": r.identifier, "type": r.type_code, "issuer": r.department_uscc, "status": r.status,
+                 "holder_name": r.holder_name, "valid_until": r.valid_until.isoformat() if r.valid_until else None}
+                for r in found]
+    _emit(args, document, lambda: _table(
+        [(d["identifier"], d["holder_name"], d["status"], d["valid_until"] or "长期") for d in document],
+        ["证照标识 Identifier", "持证人 Holder", "状态 Status", "有效期至 Valid until"]))
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    document = _service(args).statistics(days=args.days)
+
+    def human() -> None:
+        _table([(d["type"], d["department"], d["issued"], d["active"]) for d in document["issued"]],
+               ["类型 Type", "部门 Department", "Issued", "Active"])
+        print()
+        _table([(d["day"], d["count"]) for d in document["verifications_per_day"]], ["日期 Day", "核验 Verifications"])
+
+    _emit(args, document, human)
+    return EXIT_OK
+
+
 def cmd_license_list(args: argparse.Namespace) -> int:
     records = _service(args).registry.list_licenses(department_uscc=args.dept, limit=args.limit)
     document = [{"identifier": r.identifier, "type": r.type_code, "department": r.department_uscc,
-                 "holder_name": r.holder_name, "status": r.status, "issued_at": r.issued_at.isoformat()}
+                 "version": r.version, "status": r.status, "issued_at": r.issued_at.isoformat()}
                 for r in records]
     _emit(args, document, lambda: _table(
-        [(d["identifier"], d["holder_name"], d["status"], d["issued_at"][:19]) for d in document],
-        ["证照标识 Identifier", "持证人 Holder", "状态 Status", "Issued"]))
+        [(d["identifier"], d["status"], d["issued_at"][:19]) for d in document],
+        ["证照标识 Identifier", "状态 Status", "Issued"]))
     return EXIT_OK
 
 
@@ -486,6 +625,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fields-json", help="a JSON file with the field values")
     p.add_argument("--out", help="directory to write the sealed PDF and the QR PNG to")
     p.set_defaults(func=cmd_license_issue)
+    for action, text in (("amend", "变更: a new version with changed fields (--field NAME=VALUE)"),
+                         ("reissue", "补发: a new version with the same fields"),
+                         ("suspend", "暂停 a licence"), ("resume", "恢复 a suspended licence"),
+                         ("revoke", "吊销 a licence"), ("cancel", "注销 a licence"),
+                         ("expire", "mark a licence expired")):
+        p = lic.add_parser(action, parents=[common], help=text)
+        p.add_argument("identifier", help="the GB/T 36904 licence identifier")
+        p.add_argument("--reason", required=True, help="why (recorded with who and when)")
+        if action == "amend":
+            p.add_argument("--field", action="append", metavar="NAME=VALUE", help="a changed field (repeatable)")
+            p.add_argument("--fields-json", help="a JSON file with the changed fields")
+        if action in ("amend", "reissue"):
+            p.add_argument("--out", help="directory to write the new version's sealed PDF and QR PNG to")
+        p.set_defaults(func=cmd_license_change, action=action)
+    p = lic.add_parser("history", parents=[common], help="every lifecycle change of a licence, with who and why")
+    p.add_argument("identifier")
+    p.set_defaults(func=cmd_license_history)
+    p = lic.add_parser("import", parents=[common],
+                       help="issue every row of a CSV or JSONL file (resumable: run it again after an interruption)")
+    p.add_argument("file", help="CSV with a header row of field names, or JSONL with one object per line")
+    p.add_argument("--dept", required=True, help="the issuing department's USCC")
+    p.add_argument("--type", required=True, help="the licence type (code or short name)")
+    p.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's suffix")
+    p.set_defaults(func=cmd_license_import)
     p = lic.add_parser("list", parents=[common], help="list licences, newest first")
     p.add_argument("--dept", help="only this department's licences")
     p.add_argument("--limit", type=int, default=100)
@@ -494,6 +657,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("identifier", help="the GB/T 36904 licence identifier")
     p.add_argument("--out", help="directory to write the sealed PDF and the QR PNG to")
     p.set_defaults(func=cmd_license_show)
+
+    cat = sub.add_parser("catalog", help="the licence catalogue (证照目录, GB/T 36902)").add_subparsers(
+        dest="action", required=True)
+    p = cat.add_parser("list", parents=[common], help="list licence types and their issuing departments")
+    p.set_defaults(func=cmd_catalog_list)
+    p = cat.add_parser("show", parents=[common], help="show a type's definition (JSON)")
+    p.add_argument("type")
+    p.set_defaults(func=cmd_catalog_show)
+    p = cat.add_parser("export", parents=[common], help="write the catalogue as JSON (yinxin-catalog/1)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_catalog_export)
+    p = cat.add_parser("import", parents=[common],
+                       help="add or replace types from a JSON file (one type or a catalogue)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_catalog_import)
+    for name, func, text in (("allow", cmd_catalog_allow, "allow a department to issue a type"),
+                             ("disallow", cmd_catalog_disallow, "stop a department issuing a type")):
+        p = cat.add_parser(name, parents=[common], help=text)
+        p.add_argument("--type", required=True)
+        p.add_argument("--dept", required=True, help="the department's USCC")
+        p.set_defaults(func=func)
+
+    share = sub.add_parser("share", help="sharing queries (GB/T 36906 practice)").add_subparsers(
+        dest="action", required=True)
+    p = share.add_parser("query", parents=[common], help="find a holder's licences of one type, with a stated purpose")
+    p.add_argument("--holder-code", required=True, help="公民身份号码 or 统一社会信用代码")
+    p.add_argument("--holder-code-type", required=True, choices=["111", "001"], help="111 ID number, 001 USCC")
+    p.add_argument("--type", required=True, help="licence type code or short name")
+    p.add_argument("--purpose", required=True, help="用证事由 (at most 200 characters), recorded")
+    p.add_argument("--caller", default="admin", help="who asks (recorded)")
+    p.set_defaults(func=cmd_share_query)
+
+    p = sub.add_parser("stats", parents=[common], help="licences issued per type and department; verifications per day")
+    p.add_argument("--days", type=int, default=30)
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("verify", parents=[common],
                        help="verify a sealed PDF, an OFD, a GB/T 38540 seal (.esl) or signature (.dat), "
@@ -558,6 +756,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("yinxin: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `yinxin stats | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:
         if args.verbose:
             raise

@@ -45,6 +45,8 @@ def run_demo(service: TrustService, *, out_dir: Path, algorithm: str | None = No
     """
     info = service.initialise(algorithm=algorithm)
     dept, _api_key = service.add_department(**DEMO_DEPARTMENT, algorithm=algorithm)
+    for slug, _fields in DEMO_LICENSES:  # fail closed: a department issues only the types it is allowed
+        service.set_issuer(license_type=slug, uscc=dept.uscc, allowed=True, actor="demo")
     seal = service.create_seal(uscc=dept.uscc)
     out_dir.mkdir(parents=True, exist_ok=True)
     seal_png = out_dir / "seal.png"

@@ -14,8 +14,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ca.errors import CAError
-from issuance.errors import FieldValidationError, IssuanceError, UnknownLicenseTypeError
-from registry.errors import DatabaseUnavailableError, DuplicateError, NotFoundError, RegistryError
+from issuance.errors import FieldValidationError, IssuanceError, LifecycleError, UnknownLicenseTypeError
+from registry.errors import (
+    DatabaseUnavailableError,
+    DataKeyError,
+    DataKeyRequiredError,
+    DuplicateError,
+    NotFoundError,
+    RegistryError,
+    StatusConflictError,
+)
 from seal_keys.errors import SealKeyError, WrongPassphraseError
 from verification.errors import InputTooLargeError, MalformedInputError, TrustConfigurationError, VerificationError
 
@@ -47,6 +55,10 @@ def problem(status: int, detail: str, *, code: str, request: Request, **extra: o
 def _status_for(exc: Exception) -> int:
     table: list[tuple[type[Exception], int]] = [
         (FieldValidationError, 422),
+        (LifecycleError, 409),
+        (StatusConflictError, 409),
+        (DataKeyRequiredError, 503),
+        (DataKeyError, 503),
         (UnknownLicenseTypeError, 422),
         (InputTooLargeError, 413),
         (MalformedInputError, 422),

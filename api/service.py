@@ -8,9 +8,12 @@ show, list) never ask for it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,16 +25,27 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 import ca
-from issuance.catalog import BUILTIN_TYPES, LicenseType, lookup, validate_fields
+from issuance.catalog import (
+    BUILTIN_TYPES,
+    HolderKind,
+    LicenseType,
+    license_type_from_json,
+    license_type_to_json,
+    lookup,
+    validate_fields,
+)
 from issuance.credential import CredentialClaims, issue_credential
 from issuance.errors import FieldValidationError, IssuanceError
-from issuance.identifier import LicenseIdentifier, new_serial, validate_uscc
+from issuance.identifier import LicenseIdentifier, new_serial, validate_resident_id, validate_uscc
+from issuance.lifecycle import LicenseStatus, LifecycleAction, next_status
+from issuance.metadata import build_metadata
 from issuance.qrimage import render_qr_png
 from issuance.render import LicenseFace, render_license_face
 from issuance.stamp import stamp_pdf
 from registry import Registry, create_engine_for, upgrade
-from registry.errors import NotFoundError
-from registry.records import DepartmentRecord, LicenseRecord, SealRecord
+from registry.crypto import FieldCipher
+from registry.errors import DuplicateError, NotFoundError
+from registry.records import DailyCount, DepartmentRecord, IssuedCount, LicenseChangeRecord, LicenseRecord, SealRecord
 from seal_keys.keystore import SoftwareKeyStore
 from seal_keys.seal import Department, SealType, make_seal
 from seal_keys.ses import SealPicture
@@ -106,6 +120,7 @@ class TrustService:
     passphrase: Callable[[], str]
     clock: Callable[[], datetime] = utc_now
     _keystore: SoftwareKeyStore | None = field(default=None, init=False, repr=False)
+    _private: Registry | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def open(
@@ -132,6 +147,20 @@ class TrustService:
             store.check_passphrase()
             self._keystore = store
         return self._keystore
+
+    @property
+    def private_registry(self) -> Registry:
+        """The registry opened with the home's data key: it reads and writes licences' personal data.
+
+        The data key lives in the key store (passphrase); ``registry`` without it still answers
+        statuses, listings and the catalogue.
+        """
+        if self._private is None:
+            private = Registry(self.registry.engine, clock=self.clock,
+                               cipher=FieldCipher(self.keystore.data_key("registry")))
+            private.check_data_key()
+            self._private = private
+        return self._private
 
     # -- CA ----------------------------------------------------------------------------------------
     def is_initialised(self) -> bool:
@@ -176,10 +205,8 @@ class TrustService:
             tx.add_certificate(kind="issuing-ca",
                                der=issuing.certificate.public_bytes(serialization.Encoding.DER),
                                key_id=ISSUING_KEY_ID + suffix)
-            tx.ensure_license_types(
-                (t.code, t.short_name, t.name, t.definer_uscc, t.definer_name, t.holder_kind.value)
-                for t in BUILTIN_TYPES
-            )
+            if first:  # later hierarchies keep the catalogue as the administrators left it
+                tx.ensure_license_types(_type_row(t) for t in BUILTIN_TYPES)
             tx.record_event(kind="ca.initialised", actor="admin", subject=root_cert.subject.rfc4514_string(),
                             detail={"algorithm": chosen.value,
                                     "root_serial": format(root_cert.serial_number, "x"),
@@ -424,36 +451,57 @@ class TrustService:
         self._record_verification(result, actor=actor)
         return result
 
-    # -- licences ------------------------------------------------------------------------------------
-    def issue_license(
-        self, *, department_uscc: str, license_type: str, fields: Mapping[str, object], actor: str
-    ) -> LicenseRecord:
-        """Issue a licence: validate, identify, sign its QR credential, render and seal its PDF, record it.
+    # -- catalogue (GB/T 36902) -----------------------------------------------------------------------
+    def license_types(self) -> tuple[LicenseType, ...]:
+        """The catalogue: every licence type stored in the registry (the built-ins until ``init``)."""
+        stored = [license_type_from_json(r.definition_json) for r in self.registry.list_license_types()
+                  if r.definition_json]
+        return tuple(stored) or BUILTIN_TYPES
 
-        Nothing is written unless every step succeeded (one transaction for the licence and its event).
-        """
-        now = self.clock()
-        lt = lookup(license_type)
-        values = validate_fields(lt, fields, today=now.date())
-        dept = self.registry.get_department(department_uscc)
-        seal_record = self.registry.active_official_seal(dept.uscc)
-        if seal_record is None:
-            raise ServiceError(f"department {dept.uscc} has no active official seal (公章): "
-                               "run `yinxin seal create` first")
+    def license_type(self, key: str) -> LicenseType:
+        """A catalogue type by its 21-character code, its short name or its Chinese name."""
+        return lookup(key, types=self.license_types())
+
+    def save_license_types(self, types: Sequence[LicenseType], *, actor: str) -> list[LicenseType]:
+        """Add or replace catalogue types (``yinxin catalog import``, the admin API); recorded."""
+        with self.registry.transaction() as tx:
+            tx.ensure_license_types(_type_row(t) for t in types)
+            for t in types:
+                tx.record_event(kind="catalog.type_saved", actor=actor, subject=t.code,
+                                detail={"name": t.name, "fields": len(t.fields)})
+        return list(types)
+
+    def set_issuer(self, *, license_type: str, uscc: str, allowed: bool, actor: str) -> list[str]:
+        """Allow (or stop) a department issuing a type; returns the type's issuers afterwards."""
+        lt = self.license_type(license_type)
+        self.registry.get_department(uscc)
+        with self.registry.transaction() as tx:
+            if allowed:
+                tx.allow_issuer(lt.code, uscc)
+            else:
+                tx.disallow_issuer(lt.code, uscc)
+            tx.record_event(kind="catalog.issuer_allowed" if allowed else "catalog.issuer_disallowed",
+                            actor=actor, subject=lt.code, detail={"department": uscc})
+        return self.registry.issuers_of(lt.code)
+
+    # -- licences ------------------------------------------------------------------------------------
+    def _produce(
+        self, *, lt: LicenseType, dept: DepartmentRecord, seal_record: SealRecord, values: Mapping[str, str],
+        identifier: LicenseIdentifier, now: datetime,
+    ) -> tuple[str, bytes, date | None, date | None]:
+        """Sign the QR credential and render and seal the PDF of one licence version."""
         seal_cert = x509.load_der_x509_certificate(self.registry.get_certificate(seal_record.certificate_id).der)
-        issuing = self._certificates("issuing-ca")
         signer = self.keystore.signer(seal_record.key_id)
-        identifier = LicenseIdentifier.compose(
-            type_code=lt.code, issuer_code=dept.uscc, serial=new_serial(), version=1
-        )
-        valid_from, valid_until = _validity(lt, values)
+        chain = [c for c in self._certificates("issuing-ca") if c.subject == seal_cert.issuer]
+        metadata = build_metadata(lt, values, identifier=identifier, issuer_name=dept.name, issue_date=now.date())
+        valid_from, valid_until = metadata.valid_from, metadata.valid_until
         credential_expiry = seal_cert.not_valid_after_utc
         if valid_until is not None:
             credential_expiry = min(
                 credential_expiry, datetime.combine(valid_until + timedelta(days=1), datetime.min.time(), UTC)
             )
         if credential_expiry <= now:
-            raise FieldValidationError("valid_until", "the licence has already expired")
+            raise FieldValidationError(lt.valid_until_field or "valid_until", "the licence has already expired")
         qr_text = issue_credential(
             CredentialClaims(
                 issuer=dept.uscc,
@@ -461,55 +509,228 @@ class TrustService:
                 type_code=lt.code,
                 issued_at=now,
                 expires_at=credential_expiry,
-                claims=_disclosed_on_face(lt, values),
+                claims=_disclosed_on_face(lt, values) | metadata.to_claims(),
             ),
             signer=signer,
             certificate=seal_cert,
         )
         face = LicenseFace(
             title=lt.face_title,
-            fields=_face_fields(lt, values),
+            fields=lt.face_lines(values),
             identifier=str(identifier),
             issuer_name=dept.name,
             issue_date=now.date(),
             qr_png=render_qr_png(qr_text),
+            metadata_xmp=metadata.to_xmp(),
         )
         pdf = stamp_pdf(
             render_license_face(face),
             signer=signer,
             certificate=seal_cert,
-            chain=issuing,
+            chain=chain,
             seal_png=seal_record.image_png,
             reason=f"{lt.name}签发",
             location=dept.name,
             signing_time=now,
         )
-        with self.registry.transaction() as tx:
-            record = tx.add_license(
-                identifier=str(identifier),
-                type_code=lt.code,
-                department_uscc=dept.uscc,
-                seal_id=seal_record.seal_id,
-                serial=identifier.serial,
-                version=identifier.version,
-                holder_name=values[lt.holder_name_field],
-                holder_code=values[lt.holder_code_field],
-                fields=values,
-                status="active",
-                issued_at=now,
-                valid_from=valid_from,
-                valid_until=valid_until,
-                qr_text=qr_text,
-                pdf=pdf,
+        return qr_text, pdf, valid_from, valid_until
+
+    def _issuing_seal(self, dept: DepartmentRecord) -> SealRecord:
+        seal_record = self.registry.active_official_seal(dept.uscc)
+        if seal_record is None:
+            raise ServiceError(f"department {dept.uscc} has no active official seal (公章): "
+                               "run `yinxin seal create` first")
+        return seal_record
+
+    def issue_license(
+        self, *, department_uscc: str, license_type: str, fields: Mapping[str, object], actor: str,
+        import_row: tuple[str, int] | None = None,
+    ) -> LicenseRecord:
+        """Issue a licence: check the department may issue the type, validate, identify (GB/T 36904), sign
+        its QR credential, render its face with GB/T 36903 metadata and seal it, and record it.
+
+        Nothing is written unless every step succeeded: the licence, its event and (for a bulk import) the
+        import row are one transaction. A serial that collides is drawn again.
+        """
+        now = self.clock()
+        lt = self.license_type(license_type)
+        dept = self.registry.get_department(department_uscc)
+        if not self.registry.may_issue(lt.code, dept.uscc):
+            raise ForbiddenError(f"department {dept.uscc} may not issue {lt.name} ({lt.code}); an administrator "
+                                 f"can allow it with `yinxin catalog allow --type {lt.short_name} --dept {dept.uscc}`")
+        values = validate_fields(lt, fields, today=now.date())
+        seal_record = self._issuing_seal(dept)
+        registry = self.private_registry
+        for attempt in range(3):
+            identifier = LicenseIdentifier.compose(
+                type_code=lt.code, issuer_code=dept.uscc, serial=new_serial(), version=1
             )
-            tx.record_event(kind="license.issued", actor=actor, subject=str(identifier),
-                            detail={"type": lt.code, "department": dept.uscc, "seal": seal_record.seal_id})
+            qr_text, pdf, valid_from, valid_until = self._produce(
+                lt=lt, dept=dept, seal_record=seal_record, values=values, identifier=identifier, now=now
+            )
+            try:
+                with registry.transaction() as tx:
+                    record = tx.add_license(
+                        identifier=str(identifier), type_code=lt.code, department_uscc=dept.uscc,
+                        seal_id=seal_record.seal_id, serial=identifier.serial, version=identifier.version,
+                        holder_name=values[lt.holder_name_field], holder_code=values[lt.holder_code_field],
+                        holder_code_type=lt.holder_kind.code_type, fields=values, status="active",
+                        issued_at=now, valid_from=valid_from, valid_until=valid_until, qr_text=qr_text, pdf=pdf,
+                    )
+                    tx.record_event(kind="license.issued", actor=actor, subject=str(identifier),
+                                    detail={"type": lt.code, "department": dept.uscc, "seal": seal_record.seal_id})
+                    if import_row is not None:
+                        tx.record_import_row(import_row[0], import_row[1], identifier=str(identifier))
+                return record
+            except DuplicateError:
+                if import_row is not None and import_row[1] in registry.done_rows(import_row[0]):
+                    raise ConflictError(f"row {import_row[1]} of this import was already issued") from None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _own(self, identifier: str, department_uscc: str | None) -> LicenseRecord:
+        record = self.get_license(identifier)
+        if department_uscc is not None and record.department_uscc != department_uscc:
+            raise ForbiddenError("this licence was issued by another department")
         return record
 
-    def get_license(self, identifier: str) -> LicenseRecord:
-        """A licence by its GB/T 36904 identifier."""
+    def new_version(
+        self, identifier: str, *, action: str, department_uscc: str | None, actor: str, reason: str,
+        changes: Mapping[str, object] | None = None,
+    ) -> LicenseRecord:
+        """Amend (变更: new field values) or reissue (补发: same values) a licence as its next version.
+
+        The old version becomes ``superseded``; the new one gets version + 1 of the same identifier, a new
+        QR credential and a newly sealed PDF. ``department_uscc`` (None for an administrator) must be the
+        issuer's.
+        """
+        kind = LifecycleAction.parse(action)
+        if kind not in (LifecycleAction.AMEND, LifecycleAction.REISSUE):
+            raise ServiceError(f"{action} does not make a new version")
+        reason = _reason(reason)
+        now = self.clock()
+        registry = self.private_registry
+        old = self._own(identifier, department_uscc)
+        next_status(LicenseStatus.parse(old.status), kind)  # the state machine decides (raises if not allowed)
+        lt = self.license_type(old.type_code)
+        if kind is LifecycleAction.AMEND and not changes:
+            raise FieldValidationError("fields", "an amendment needs at least one changed field")
+        merged: dict[str, object] = dict(old.fields)
+        merged.update(changes or {})
+        values = validate_fields(lt, merged, today=now.date())
+        dept = self.registry.get_department(old.department_uscc)
+        seal_record = self._issuing_seal(dept)
+        new_identifier = LicenseIdentifier.parse(identifier).next_version()
+        qr_text, pdf, valid_from, valid_until = self._produce(
+            lt=lt, dept=dept, seal_record=seal_record, values=values, identifier=new_identifier, now=now
+        )
+        return registry.add_license_version(
+            identifier, identifier=str(new_identifier), action=kind.value, actor=actor, reason=reason,
+            seal_id=seal_record.seal_id, holder_name=values[lt.holder_name_field],
+            holder_code=values[lt.holder_code_field], holder_code_type=lt.holder_kind.code_type, fields=values,
+            issued_at=now, valid_from=valid_from, valid_until=valid_until, qr_text=qr_text, pdf=pdf,
+            expected_status=old.status,
+        )
+
+    def change_status(
+        self, identifier: str, *, action: str, department_uscc: str | None, actor: str, reason: str
+    ) -> LicenseRecord:
+        """Suspend, resume, revoke (吊销), cancel (注销) or expire a licence; who and why are recorded."""
+        kind = LifecycleAction.parse(action)
+        if kind.creates_version or kind is LifecycleAction.ISSUE:
+            raise ServiceError(f"{action} is not a status change")
+        reason = _reason(reason)
         LicenseIdentifier.parse(identifier)
-        return self.registry.get_license(identifier)
+        record = self.registry.get_license(identifier)
+        if department_uscc is not None and record.department_uscc != department_uscc:
+            raise ForbiddenError("this licence was issued by another department")
+        current = LicenseStatus.parse(record.status)
+        target = next_status(current, kind)
+        return self.registry.set_license_status(identifier, status=target.value, action=kind.value, actor=actor,
+                                                reason=reason, expected_status=current.value)
+
+    def license_history(self, identifier: str) -> list[LicenseChangeRecord]:
+        """Every lifecycle change of every version of the licence, oldest first."""
+        LicenseIdentifier.parse(identifier)
+        versions = self.registry.license_versions(identifier)
+        changes = [c for v in versions for c in self.registry.list_changes(v.identifier)]
+        return sorted(changes, key=lambda c: (c.occurred_at, c.id))
+
+    def get_license(self, identifier: str) -> LicenseRecord:
+        """A licence by its GB/T 36904 identifier, with its personal data (needs the data key)."""
+        LicenseIdentifier.parse(identifier)
+        return self.private_registry.get_license(identifier)
+
+    # -- sharing (GB/T 36906 practice) ------------------------------------------------------------------
+    def share_query(
+        self, *, caller: str, holder_code: str, holder_code_type: str, type_code: str, purpose: str
+    ) -> list[LicenseRecord]:
+        """Find a holder's licences of one type for another department, with a stated purpose (用证事由).
+
+        The holder code is validated (111: GB 11643; 001: GB 32100) and looked up through the blind index;
+        the call is recorded with its caller and purpose, never with the holder code.
+        """
+        purpose = _purpose(purpose)
+        if holder_code_type == HolderKind.NATURAL_PERSON.code_type:
+            holder_code = validate_resident_id(holder_code, today=self.clock().date(), field="holder_code")
+        elif holder_code_type == HolderKind.LEGAL_PERSON.code_type:
+            holder_code = validate_uscc(holder_code, field="holder_code")
+        else:
+            raise FieldValidationError("holder_code_type", "must be 111 (公民身份号码) or 001 (统一社会信用代码)")
+        lt = self.license_type(type_code)
+        found = self.private_registry.find_licenses(holder_code=holder_code, holder_code_type=holder_code_type,
+                                                    type_code=lt.code)
+        self.registry.record_event(kind="share.queried", actor=caller, subject=lt.code,
+                                   detail={"purpose": purpose, "results": len(found)})
+        return found
+
+    def _share_key(self) -> bytes:
+        return self.keystore.data_key("share-links")
+
+    def share_link(self, *, caller: str, identifier: str, purpose: str, ttl: timedelta) -> tuple[str, datetime]:
+        """A time-limited token for fetching one licence's PDF; recorded with caller and purpose."""
+        purpose = _purpose(purpose)
+        if not timedelta(seconds=30) <= ttl <= timedelta(hours=24):
+            raise FieldValidationError("ttl", "between 30 seconds and 24 hours")
+        LicenseIdentifier.parse(identifier)
+        self.registry.get_license(identifier)
+        expires = (self.clock() + ttl).replace(microsecond=0)
+        body = json.dumps({"i": identifier, "c": caller, "p": purpose, "e": int(expires.timestamp())},
+                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        tag = hmac.new(self._share_key(), body, hashlib.sha256).digest()
+        token = _b64url(body) + "." + _b64url(tag)
+        self.registry.record_event(kind="share.link_issued", actor=caller, subject=identifier,
+                                   detail={"purpose": purpose, "expires": expires.isoformat()})
+        return token, expires
+
+    def share_file(self, token: str) -> LicenseRecord:
+        """The licence a share token names, if the token is authentic and not expired; the fetch is recorded."""
+        try:
+            body_text, tag_text = token.split(".", 1)
+            body, tag = _unb64url(body_text), _unb64url(tag_text)
+        except ValueError:
+            raise ForbiddenError("the link is not valid") from None
+        expected = hmac.new(self._share_key(), body, hashlib.sha256).digest()
+        if not hmac.compare_digest(tag, expected):
+            raise ForbiddenError("the link is not valid")
+        claims = json.loads(body)
+        if self.clock().timestamp() >= claims["e"]:
+            raise ForbiddenError("the link has expired")
+        record = self.get_license(claims["i"])
+        self.registry.record_event(kind="share.downloaded", actor=claims["c"], subject=claims["i"],
+                                   detail={"purpose": claims["p"]})
+        return record
+
+    def statistics(self, *, days: int = 30) -> dict[str, Any]:
+        """Licences issued per type and department, and verifications per day (the last ``days`` days)."""
+        issued: list[IssuedCount] = self.registry.issued_per_type_and_department()
+        daily: list[DailyCount] = self.registry.verifications_per_day(days)
+        return {
+            "issued": [{"type": c.type_code, "department": c.department_uscc, "issued": c.issued,
+                        "active": c.active} for c in issued],
+            "verifications_per_day": [{"day": d.day.isoformat(), "count": d.count} for d in daily],
+        }
 
     # -- verification ----------------------------------------------------------------------------------
     def verify_qr_text(self, text: str, *, actor: str) -> VerificationResult:
@@ -578,25 +799,36 @@ def _no_roots(settings: Settings) -> list[x509.Certificate]:
     raise NotInitialisedError(f"{settings.home} has no CA yet: run `yinxin init` first")
 
 
-def _validity(lt: LicenseType, values: Mapping[str, str]) -> tuple[date | None, date | None]:
-    """The licence's validity window from the fields its type names for it (长期 → no end)."""
-
-    def parse(name: str | None) -> date | None:
-        text = values.get(name, "") if name else ""
-        if not text or text == "长期":
-            return None
-        return date.fromisoformat(text)  # validate_fields has already checked the format
-
-    return parse(lt.valid_from_field), parse(lt.valid_until_field)
+def _type_row(t: LicenseType) -> tuple[str, str, str, str, str, str, str]:
+    return (t.code, t.short_name, t.name, t.definer_uscc, t.definer_name, t.holder_kind.value,
+            license_type_to_json(t))
 
 
-def _face_fields(lt: LicenseType, values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """Label and printed value of every filled field, in the face's order (money with its unit)."""
-    return tuple(
-        (spec.label, f"{values[spec.name]}{spec.unit}" if spec.unit else values[spec.name])
-        for spec in lt.fields
-        if values.get(spec.name)
-    )
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldValidationError("reason", "is required: say why")
+    if len(reason) > 500:
+        raise FieldValidationError("reason", "at most 500 characters")
+    return reason
+
+
+def _purpose(purpose: str) -> str:
+    # 用证事由: every sharing platform demands one (reference/cn-standards.md §2.4), at most 200 characters.
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise FieldValidationError("purpose", "a stated purpose (用证事由) is required")
+    if len(purpose) > 200:
+        raise FieldValidationError("purpose", "at most 200 characters")
+    return purpose
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _disclosed_on_face(lt: LicenseType, values: Mapping[str, str]) -> dict[str, str]:
@@ -614,8 +846,6 @@ def _disclosed_on_face(lt: LicenseType, values: Mapping[str, str]) -> dict[str, 
             claims["name"] = value
         elif spec.name == lt.holder_code_field:
             claims["holder_code"] = spec.mask(value) if spec.masking else value
-        elif spec.name == lt.valid_until_field:
-            claims["valid_until"] = value
         elif spec.name == "vehicle_class":
             claims["vehicle_class"] = value
     return claims

@@ -81,3 +81,66 @@ class Health(BaseModel):
     status: str
     initialised: bool
     version: str
+
+
+class LicenseAction(BaseModel):
+    """A lifecycle action's reason (recorded with who and when)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, examples=["核查中"])
+
+
+class LicenseAmend(LicenseAction):
+    """变更: the fields that change; the others keep their values."""
+
+    fields: dict[str, str] = Field(min_length=1, examples=[{"address": "浙江省示范市新地址2号"}])
+
+
+class LicenseChangePublic(BaseModel):
+    """One lifecycle change."""
+
+    identifier: str
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str
+    occurred_at: datetime
+
+
+class SharedLicense(BaseModel):
+    """A licence found by a sharing query: what another department may learn about it."""
+
+    identifier: str
+    type: str
+    issuer: str
+    status: str
+    version: int
+    holder_name: str
+    valid_from: date | None
+    valid_until: date | None
+
+
+class ShareLinkCreate(BaseModel):
+    """Ask for a time-limited link to one licence's file, with a stated purpose (用证事由)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    identifier: str = Field(max_length=128)
+    purpose: str = Field(min_length=1, max_length=200, examples=["企业开办窗口核验营业执照"])
+    ttl_seconds: int = Field(default=600, ge=30, le=86400)
+
+
+class ShareLinkPublic(BaseModel):
+    """The link and when it stops working."""
+
+    url: str
+    expires_at: datetime
+
+
+class Statistics(BaseModel):
+    """Issued licences per type and department, and verifications per day."""
+
+    issued: list[dict[str, Any]]
+    verifications_per_day: list[dict[str, Any]]

@@ -44,6 +44,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     _, other_key = service.add_department(uscc=OTHER[0], name=OTHER[1])
     service.create_seal(uscc=DEPT[0])
     service.create_seal(uscc=OTHER[0])
+    for slug in ("resident-id", "business-licence"):
+        service.set_issuer(license_type=slug, uscc=DEPT[0], allowed=True, actor="test")
     return {"path": path, "key": key, "other_key": other_key}
 
 
