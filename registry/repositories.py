@@ -681,8 +681,7 @@ class Registry:
             now = self._now()
             values = _license_values(item, fields_json, cipher=cipher, department_id=department_id,
                                      holder_code_type=code_type, created_at=now)
-            s.execute(insert(_LICENSES), [values])
-            return _license(_license_row(s, identifier), cipher)
+            return _new_license_record(s, item, values, fields_json)
 
     def bulk_add_licenses(self, licenses: Iterable[NewLicense], *, chunk_rows: int = BULK_CHUNK_ROWS) -> int:
         """Store many licence versions at once (bulk import); returns how many were stored.
@@ -924,7 +923,7 @@ class Registry:
             values = _license_values(item, fields_json, cipher=cipher, department_id=old.department_id,
                                      holder_code_type=code_type, created_at=now)
             values["supersedes"] = previous
-            s.execute(insert(_LICENSES), [values])
+            record = _new_license_record(s, item, values, fields_json)
             s.add_all([
                 LicenseChange(identifier=previous, action=action, from_status=from_status,
                               to_status="superseded", actor=actor, reason=reason, occurred_at=now),
@@ -935,7 +934,7 @@ class Registry:
             self._append_event(s, kind=_ACTION_EVENT_KINDS[action], actor=actor, subject=identifier,
                                detail={"action": action, "supersedes": previous, "previous_status": from_status,
                                        "version": item.version, "reason": reason})
-            return _license(_license_row(s, identifier), cipher)
+            return record
 
     def list_changes(self, identifier: str) -> list[LicenseChangeRecord]:
         """The lifecycle changes of one licence version, oldest first."""
@@ -1512,6 +1511,34 @@ def _license_type(row: LicenseType) -> LicenseTypeRecord:
         definer_name=row.definer_name,
         holder_kind=row.holder_kind,
         definition_json=row.definition_json,
+    )
+
+
+def _new_license_record(s: Session, item: NewLicense, values: Mapping[str, Any], fields_json: str) -> LicenseRecord:
+    """Insert one licence row and return its record, built from the values just encrypted."""
+    licence_id = s.execute(insert(_LICENSES).returning(_LICENSES.c.id), [dict(values)]).scalar_one()
+    return LicenseRecord(
+        id=licence_id,
+        identifier=item.identifier,
+        type_code=item.type_code,
+        department_uscc=item.department_uscc,
+        seal_id=item.seal_id,
+        serial=item.serial,
+        version=item.version,
+        status=item.status,
+        issued_at=item.issued_at.astimezone(UTC),
+        valid_from=item.valid_from,
+        valid_until=item.valid_until,
+        created_at=values["created_at"],
+        holder_code_type=values["holder_code_type"],
+        supersedes=values["supersedes"],
+        personal=LicensePersonalData(
+            holder_name=item.holder_name,
+            holder_code=item.holder_code,
+            fields=MappingProxyType(json.loads(fields_json)),
+            qr_text=item.qr_text,
+            pdf=bytes(item.pdf),
+        ),
     )
 
 
