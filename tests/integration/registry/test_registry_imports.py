@@ -11,7 +11,7 @@ import pytest
 from registry import DuplicateError, InvalidValueError, NotFoundError, RegistryError
 
 DEPT_USCC = "113300000024821886"
-FILE = "row,holder\n1,a\n2,b\n3,c\n".encode()
+FILE = b"row,holder\n1,a\n2,b\n3,c\n"
 JOB = hashlib.sha256(DEPT_USCC.encode() + b"\0" + FILE).hexdigest()
 
 

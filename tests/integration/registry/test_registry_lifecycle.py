@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from issuance.identifier import LicenseIdentifier
 from registry import (
@@ -175,7 +176,7 @@ def test_two_amendments_of_the_same_version_cannot_both_win(registry, make_licen
     first = make_license()
     amend(registry, first)
     # Even behind the registry's back, the database keeps one row per (type, issuer, serial, version).
-    with pytest.raises(Exception, match="(?i)unique"), engine.begin() as connection:
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), engine.begin() as connection:
         connection.execute(text(
             "UPDATE licenses SET version = 2 WHERE identifier = :i"), {"i": first.identifier})
 
