@@ -99,8 +99,11 @@ def test_four_processes_issue_concurrently_on_postgres(tmp_path: Path, pg_schema
     identifiers = [i for batch in results for i in batch]
     assert len(identifiers) == 4 * PER_PROCESS
     assert len(set(identifiers)) == 4 * PER_PROCESS
-    stored = {r.identifier for r in service.registry.list_licenses(limit=10 * PER_PROCESS)}
+    with create_engine(pg_schema).connect() as connection:
+        stored = set(connection.execute(text("SELECT identifier FROM licenses")).scalars())
     assert stored == set(identifiers)
+    for identifier in identifiers:  # every one retrievable through the registry
+        assert service.registry.get_license(identifier).status == "active"
     for identifier in identifiers[:: max(1, PER_PROCESS // 10)]:
         assert service.get_license(identifier).pdf.startswith(b"%PDF-")
     assert service.registry.verify_event_chain() == []
