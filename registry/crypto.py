@@ -80,14 +80,15 @@ class FieldCipher:
     it was moved to another place. Instances are safe to share between threads. ``repr`` shows no key.
     """
 
-    __slots__ = ("_aead", "_index_key", "_key_check")
+    __slots__ = ("_aead", "_index_hmac", "_key_check")
 
     def __init__(self, master_key: bytes) -> None:
         if not isinstance(master_key, bytes | bytearray) or len(master_key) != MASTER_KEY_LENGTH:
             raise InvalidValueError(f"the registry data key must be {MASTER_KEY_LENGTH} bytes")
         master = bytes(master_key)
         self._aead = AESGCM(_subkey(master, _ENCRYPTION_INFO))
-        self._index_key = _subkey(master, _BLIND_INDEX_INFO)
+        # Keyed once; each index works on a copy (HMAC's key schedule is not redone per value).
+        self._index_hmac = hmac.new(_subkey(master, _BLIND_INDEX_INFO), digestmod=hashlib.sha256)
         self._key_check = _subkey(master, _KEY_CHECK_INFO).hex()
 
     def __repr__(self) -> str:
@@ -134,5 +135,6 @@ class FieldCipher:
         index reveals nothing about the code to anyone without the key.
         """
         check_holder_code_type(code_type)
-        message = f"{code_type}:{normalise_holder_code(value)}".encode()
-        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+        mac = self._index_hmac.copy()
+        mac.update(f"{code_type}:{normalise_holder_code(value)}".encode())
+        return mac.hexdigest()

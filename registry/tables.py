@@ -208,10 +208,13 @@ class License(Base):
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
     # 1.2.156.3005.2.<21>.<18>.<serial>.<3>.<check> (GB/T 36904), at most ~120 characters.
     identifier: Mapped[str] = mapped_column(String(128), unique=True)
-    type_code: Mapped[str] = mapped_column(ForeignKey("license_types.code"), index=True)
+    # Found by type through uq_licenses_version, whose first column it is (no index of its own: each
+    # index costs every bulk insert).
+    type_code: Mapped[str] = mapped_column(ForeignKey("license_types.code"))
     # Indexed together with id below (a department's licences, newest first).
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
-    seal_id: Mapped[str] = mapped_column(ForeignKey("seals.id"), index=True)
+    # Not indexed: nothing looks licences up by seal, and seals are never deleted.
+    seal_id: Mapped[str] = mapped_column(ForeignKey("seals.id"))
     serial: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     holder_code_type: Mapped[str] = mapped_column(String(3))

@@ -3,7 +3,8 @@ bulk import bookkeeping; the data-key check.
 
 - ``licenses`` gets its new layout: holder name and code, fields, QR text and PDF as AES-256-GCM
   tokens (``*_ciphertext``), the holder code type and its keyed blind index, the identifier of the
-  version it supersedes, status ``superseded``, and UNIQUE (type_code, department_id, serial, version);
+  version it supersedes, status ``superseded``, and UNIQUE (type_code, department_id, serial, version)
+  (which serves lookups by type, so type_code and seal_id lose their own indexes);
 - ``license_types.definition_json`` and ``license_type_issuers`` (GB/T 36902 catalogue);
 - ``license_changes`` (lifecycle), ``import_jobs`` / ``import_rows`` (resumable imports),
   ``data_key_checks``; an index on events (kind, occurred_at) for the daily statistics.
@@ -67,8 +68,6 @@ def _licence_foreign_keys() -> list[sa.ForeignKeyConstraint]:
 
 
 def _licence_indexes() -> None:
-    op.create_index(op.f("ix_licenses_type_code"), "licenses", ["type_code"])
-    op.create_index(op.f("ix_licenses_seal_id"), "licenses", ["seal_id"])
     op.create_index("ix_licenses_department_id_id", "licenses", ["department_id", "id"])
 
 
@@ -107,6 +106,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("identifier", name=op.f("uq_licenses_identifier")),
         sa.UniqueConstraint("type_code", "department_id", "serial", "version", name="uq_licenses_version"),
     )
+    # Fewer indexes than before: uq_licenses_version starts with type_code, and nothing looks licences up
+    # by seal; every index is paid for on each bulk insert.
     _licence_indexes()
     op.create_index(op.f("ix_licenses_holder_code_index"), "licenses", ["holder_code_index"])
 
@@ -217,4 +218,6 @@ def downgrade() -> None:
         sa.UniqueConstraint("identifier", name=op.f("uq_licenses_identifier")),
     )
     _licence_indexes()
+    op.create_index(op.f("ix_licenses_type_code"), "licenses", ["type_code"])
+    op.create_index(op.f("ix_licenses_seal_id"), "licenses", ["seal_id"])
     op.create_index(op.f("ix_licenses_holder_code"), "licenses", ["holder_code"])

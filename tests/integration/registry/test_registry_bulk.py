@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 
 from issuance.identifier import LicenseIdentifier, new_serial
 from registry import DataKeyRequiredError, DuplicateError, InvalidValueError, NewLicense, NotFoundError, Registry
@@ -39,6 +40,23 @@ def test_bulk_licences_are_stored_encrypted_and_found(registry, seal, license_ty
     assert stored.holder_code_type == "001"  # from the type's holder kind
     (found,) = registry.find_licenses(holder_code=sample.holder_code, holder_code_type="001")
     assert found.identifier == sample.identifier
+
+
+def test_bulk_rows_are_stored_exactly_as_single_ones(registry, engine, seal, license_type, clock):
+    # The bulk path bypasses SQLAlchemy's type processing: it must store the same bytes and texts.
+    issued_at = datetime(2025, 3, 1, 16, 30, 0, 5, tzinfo=timezone(timedelta(hours=8)))
+    bulk, single = new_licences(seal.seal_id, issued_at, 2)
+    registry.bulk_add_licenses([bulk])
+    added = registry.add_license(**{f.name: getattr(single, f.name) for f in dataclasses.fields(single)})
+    stored = registry.get_license(bulk.identifier)
+    assert stored.issued_at == issued_at
+    assert (stored.valid_from, stored.valid_until, stored.created_at) == (added.valid_from, added.valid_until,
+                                                                          added.created_at)
+    with engine.connect() as connection:
+        texts = connection.execute(text(
+            "SELECT CAST(issued_at AS TEXT), CAST(valid_from AS TEXT), CAST(created_at AS TEXT) FROM licenses "
+            "ORDER BY id")).all()
+    assert texts[0] == texts[1]
 
 
 @pytest.mark.parametrize(
