@@ -168,6 +168,13 @@ class Registry:
         """The engine this registry uses."""
         return self._engine
 
+    def with_cipher(self, cipher: FieldCipher | None) -> Registry:
+        """A registry over the same engine and clock with this data key (e.g. opened once the passphrase
+        is known, while verification keeps using the keyless one). Not inside a transaction."""
+        if self._session is not None:
+            raise RegistryError("with_cipher() is not available inside a transaction")
+        return Registry(self._engine, clock=self._clock, cipher=cipher)
+
     @property
     def has_data_key(self) -> bool:
         """Whether this registry was opened with the data key (can read and write personal data)."""

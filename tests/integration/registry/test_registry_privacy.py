@@ -158,7 +158,7 @@ def test_superseded_versions_are_left_out_of_holder_lookups_unless_asked(registr
 
 
 def test_without_the_data_key_status_and_listings_work_but_personal_data_does_not(
-    registry, engine, clock, issue_to_person
+    registry, engine, clock, cipher, issue_to_person
 ):
     record = issue_to_person(resident_id(5), "孙七")
     keyless = Registry(engine, clock=clock)
@@ -181,6 +181,8 @@ def test_without_the_data_key_status_and_listings_work_but_personal_data_does_no
     with pytest.raises(DataKeyRequiredError):
         issue_to_person(resident_id(6), "周八", target=keyless)
     assert len(registry.list_licenses()) == 1
+    keyed = keyless.with_cipher(cipher)
+    assert keyed.get_license(record.identifier).holder_name == "孙七"
 
 
 def test_another_homes_key_is_refused_clearly(registry, engine, clock, issue_to_person):
