@@ -146,6 +146,22 @@ def cmd_dept_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_admin_add(args: argparse.Namespace) -> int:
+    record, api_key = _service(args).add_principal(kind="admin", name=args.name)
+    document = {"name": record.name, "api_key": api_key}
+    _emit(args, document, lambda: print(f"Administrator {record.name} added.\n"
+                                        f"API key (shown once, store it safely): {api_key}"))
+    return EXIT_OK
+
+
+def cmd_admin_list(args: argparse.Namespace) -> int:
+    records = _service(args).registry.list_principals(kind="admin")
+    document = [{"name": r.name, "active": r.active, "created_at": r.created_at.isoformat()} for r in records]
+    _emit(args, document, lambda: _table([(d["name"], d["active"], d["created_at"][:19]) for d in document],
+                                         ["Name", "Active", "Created"]))
+    return EXIT_OK
+
+
 def cmd_dept_list(args: argparse.Namespace) -> int:
     records = _service(args).registry.list_departments()
     document = [{"uscc": r.uscc, "name": r.name, "algorithm": r.algorithm} for r in records]
@@ -576,6 +592,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = cas.add_parser("export", parents=[common], help="write the CA certificates (PEM) to a directory")
     p.add_argument("--out", required=True, help="the directory to write root.pem, issuing.pem, … to")
     p.set_defaults(func=cmd_ca_export)
+
+    adm = sub.add_parser("admin", help="administrators").add_subparsers(dest="action", required=True)
+    p = adm.add_parser("add", parents=[common], help="add an administrator and print its API key once")
+    p.add_argument("--name", required=True)
+    p.set_defaults(func=cmd_admin_add)
+    p = adm.add_parser("list", parents=[common], help="list administrators")
+    p.set_defaults(func=cmd_admin_list)
+
+    adm = sub.add_parser("admin", help="administrators").add_subparsers(dest="action", required=True)
+    p = adm.add_parser("add", parents=[common], help="add an administrator and print its API key once")
+    p.add_argument("--name", required=True)
+    p.set_defaults(func=cmd_admin_add)
+    p = adm.add_parser("list", parents=[common], help="list administrators")
+    p.set_defaults(func=cmd_admin_list)
 
     dept = sub.add_parser("dept", help="departments (发证部门)").add_subparsers(dest="action", required=True)
     p = dept.add_parser("add", parents=[common], help="register a department and print its API key once")

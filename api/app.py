@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from .errors import install_error_handlers
-from .routers import health, licenses, sharing, verify
+from .routers import admin, health, licenses, sharing, verify
 from .service import ServiceError, TrustService, utc_now
 from .settings import Settings, load_settings, resolve_home
 
@@ -35,7 +35,7 @@ def create_app(
     )
     app.state.service = TrustService.open(settings, passphrase=passphrase, clock=clock)
     install_error_handlers(app)
-    for router in (health.router, licenses.router, sharing.router, verify.router):
+    for router in (health.router, licenses.router, sharing.router, verify.router, admin.router):
         app.include_router(router, prefix="/api/v1")
     return app
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from registry.records import DepartmentRecord
+from registry.records import DepartmentRecord, PrincipalRecord
 
 from .service import TrustService
 
@@ -37,3 +37,19 @@ def get_department(
 
 
 DepartmentDep = Annotated[DepartmentRecord, Depends(get_department)]
+
+
+def get_admin(
+    service: ServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> PrincipalRecord:
+    """The administrator whose API key is in ``Authorization: Bearer``; 401 otherwise."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status_code=401, detail="an administrator API key is required (Authorization: Bearer)")
+    admin = service.principal_for_api_key(credentials.credentials, kind="admin")
+    if admin is None:
+        raise HTTPException(status_code=401, detail="the API key is not an administrator's")
+    return admin
+
+
+AdminDep = Annotated[PrincipalRecord, Depends(get_admin)]

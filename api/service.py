@@ -45,7 +45,15 @@ from issuance.stamp import stamp_pdf
 from registry import Registry, create_engine_for, upgrade
 from registry.crypto import FieldCipher
 from registry.errors import DuplicateError, NotFoundError
-from registry.records import DailyCount, DepartmentRecord, IssuedCount, LicenseChangeRecord, LicenseRecord, SealRecord
+from registry.records import (
+    DailyCount,
+    DepartmentRecord,
+    IssuedCount,
+    LicenseChangeRecord,
+    LicenseRecord,
+    PrincipalRecord,
+    SealRecord,
+)
 from seal_keys.keystore import SoftwareKeyStore
 from seal_keys.seal import Department, SealType, make_seal
 from seal_keys.ses import SealPicture
@@ -156,8 +164,7 @@ class TrustService:
         statuses, listings and the catalogue.
         """
         if self._private is None:
-            private = Registry(self.registry.engine, clock=self.clock,
-                               cipher=FieldCipher(self.keystore.data_key("registry")))
+            private = self.registry.with_cipher(FieldCipher(self.keystore.data_key("registry")))
             private.check_data_key()
             self._private = private
         return self._private
@@ -296,6 +303,21 @@ class TrustService:
             tx.record_event(kind="department.added", actor="admin", subject=uscc,
                             detail={"name": name, "algorithm": chosen.value})
         return record, api_key
+
+    def add_principal(self, *, kind: str, name: str, role: str | None = None) -> tuple[PrincipalRecord, str]:
+        """Register an administrator, a verifier with a role, or a holder; return it and its API key (shown once)."""
+        name = name.strip()
+        if not name:
+            raise FieldValidationError("name", "must not be empty")
+        api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        with self.registry.transaction() as tx:
+            record = tx.add_principal(kind=kind, name=name, role=role, api_key_hash=hash_api_key(api_key))
+            tx.record_event(kind=f"{kind}.added", actor="admin", subject=name, detail={"role": role})
+        return record, api_key
+
+    def principal_for_api_key(self, api_key: str, *, kind: str) -> PrincipalRecord | None:
+        """The active principal of ``kind`` an API key belongs to, if any."""
+        return self.registry.principal_by_api_key_hash(hash_api_key(api_key), kind=kind)
 
     def department(self, uscc: str) -> DepartmentRecord:
         """The department with this USCC."""

@@ -31,6 +31,18 @@ class DepartmentRecord:
 
 
 @dataclass(frozen=True)
+class PrincipalRecord:
+    """An administrator, a verifier (with its role) or a holder who calls the API with a bearer key."""
+
+    id: int
+    kind: str
+    name: str
+    role: str | None
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class CertificateRecord:
     """A stored X.509 certificate (RFC 5280) with the fields the registry indexes."""
 

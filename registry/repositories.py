@@ -69,6 +69,7 @@ from .records import (
     LicenseRecord,
     LicenseTypeRecord,
     NewLicense,
+    PrincipalRecord,
     SealRecord,
 )
 from .tables import (
@@ -76,6 +77,7 @@ from .tables import (
     DEFAULT_ALGORITHM,
     LICENSE_ACTIONS,
     LICENSE_STATUSES,
+    PRINCIPAL_KINDS,
     SEAL_STATUSES,
     Certificate,
     DataKeyCheck,
@@ -87,6 +89,7 @@ from .tables import (
     LicenseChange,
     LicenseType,
     LicenseTypeIssuer,
+    Principal,
     Seal,
 )
 
@@ -366,6 +369,42 @@ class Registry:
             row.api_key_hash = api_key_hash
             s.flush()
             return _department(row)
+
+    # -- principals --------------------------------------------------------------------------------
+
+    def add_principal(self, *, kind: str, name: str, api_key_hash: str, role: str | None = None) -> PrincipalRecord:
+        """Register an administrator, a verifier (``role`` required) or a holder with its key's hash."""
+        if kind not in PRINCIPAL_KINDS:
+            raise InvalidValueError(f"kind: must be one of {', '.join(PRINCIPAL_KINDS)}")
+        _check_text("name", name, 200)
+        _check_sha256_hex(api_key_hash)
+        if (kind == "verifier") != (role is not None):
+            raise InvalidValueError("role: a verifier has a role, and only a verifier")
+        if role is not None:
+            _check_text("role", role, 32)
+        with self._work(write=True, duplicate=f"a {kind} named {name!r} (or this key) already exists") as s:
+            row = Principal(kind=kind, name=name, role=role, api_key_hash=api_key_hash, active=True,
+                            created_at=self._now())
+            s.add(row)
+            s.flush()
+            return _principal(row)
+
+    def principal_by_api_key_hash(self, api_key_hash: str, *, kind: str | None = None) -> PrincipalRecord | None:
+        """The active principal whose key hashes to ``api_key_hash`` (of ``kind``, if given)."""
+        with self._work(write=False) as s:
+            query = select(Principal).where(Principal.api_key_hash == api_key_hash, Principal.active.is_(True))
+            if kind is not None:
+                query = query.where(Principal.kind == kind)
+            row = s.scalars(query).one_or_none()
+            return None if row is None else _principal(row)
+
+    def list_principals(self, *, kind: str | None = None) -> list[PrincipalRecord]:
+        """Every principal (of ``kind``), in the order they were added."""
+        with self._work(write=False) as s:
+            query = select(Principal).order_by(Principal.id)
+            if kind is not None:
+                query = query.where(Principal.kind == kind)
+            return [_principal(row) for row in s.scalars(query)]
 
     # -- certificates ------------------------------------------------------------------------------
 
@@ -1564,6 +1603,11 @@ def _import_job(s: Session, job_id: str) -> ImportJobRecord:
     recorded = s.scalar(select(func.count(ImportRow.id)).where(ImportRow.job_id == job_id)) or 0
     return ImportJobRecord(job_id=row.id, file_name=row.file_name, total_rows=row.total_rows,
                            created_at=row.created_at, finished_at=row.finished_at, rows_recorded=int(recorded))
+
+
+def _principal(row: Principal) -> PrincipalRecord:
+    return PrincipalRecord(id=row.id, kind=row.kind, name=row.name, role=row.role, active=row.active,
+                           created_at=row.created_at)
 
 
 def _department(row: Department) -> DepartmentRecord:

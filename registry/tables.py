@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -55,6 +57,8 @@ LICENSE_STATUSES = ("active", "suspended", "revoked", "cancelled", "expired", "s
 LICENSE_ACTIONS = ("issue", "amend", "suspend", "resume", "revoke", "cancel", "expire", "reissue")
 # The seal lifecycle after 制发 (issued): 启用 → 暂停 / 挂失 → 注销 / 吊销.
 SEAL_STATUSES = ("issued", "active", "suspended", "lost", "cancelled", "revoked")
+# Principals other than departments.
+PRINCIPAL_KINDS = ("admin", "verifier", "holder")
 # ca.SignatureAlgorithm value used when a department does not choose one.
 DEFAULT_ALGORITHM = "ecdsa-p256-sha256"
 # ca.CertificateKind values.
@@ -121,6 +125,26 @@ class Department(Base):
     created_at: Mapped[datetime]
     # The signature algorithm of the department's new seals (ca.SignatureAlgorithm value), e.g. sm2-sm3.
     algorithm: Mapped[str] = mapped_column(String(32), server_default=DEFAULT_ALGORITHM)
+
+
+class Principal(Base):
+    """Someone who calls the API other than a department: an administrator, a verifier with a role
+    (hotel, police, service window), or a holder. Only the hash of its bearer key is stored."""
+
+    __tablename__ = "principals"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_quoted(PRINCIPAL_KINDS)})", name="kind"),
+        UniqueConstraint("kind", "name", name="uq_principals_kind_name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    # A verifier's role (e.g. hotel, police, window): the verifier policies are keyed by it.
+    role: Mapped[str | None] = mapped_column(String(32))
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime]
 
 
 class Certificate(Base):

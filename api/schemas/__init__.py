@@ -144,3 +144,12 @@ class Statistics(BaseModel):
 
     issued: list[dict[str, Any]]
     verifications_per_day: list[dict[str, Any]]
+
+
+class IssuerChange(BaseModel):
+    """Allow (or stop) a department issuing a catalogue type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uscc: str = Field(min_length=18, max_length=18)
+    allowed: bool = True

@@ -146,3 +146,29 @@ def test_sharing_query_and_time_limited_link(client: tuple[TestClient, dict[str,
     assert c.get(forged).status_code == 403
     stats = c.get("/api/v1/stats", headers=auth(keys["other"])).json()
     assert any(s["type"].endswith("N001") and s["department"] == DEPT[0] for s in stats["issued"])
+
+
+def test_admin_api_manages_the_catalogue(tmp_path_factory: pytest.TempPathFactory) -> None:
+    path = tmp_path_factory.mktemp("admin-home")
+    service = TrustService.open(load_settings(path, {}), passphrase=lambda: PASSPHRASE)
+    service.initialise()
+    service.add_department(uscc=DEPT[0], name=DEPT[1])
+    _, admin_key = service.add_principal(kind="admin", name="张管理员")
+    app = create_app(load_settings(path, {}), passphrase=lambda: PASSPHRASE)
+    with TestClient(app) as c:
+        assert c.get("/api/v1/admin/license-types").status_code == 401
+        types = c.get("/api/v1/admin/license-types", headers=auth(admin_key)).json()
+        resident = next(t for t in types if t["short_name"] == "resident-id")
+        assert resident["issuers"] == []
+        r = c.post(f"/api/v1/admin/license-types/{resident['code']}/issuers", json={"uscc": DEPT[0]},
+                   headers=auth(admin_key))
+        assert r.status_code == 200 and r.json() == [DEPT[0]]
+        # a new type: the resident-id definition under another code and name
+        custom = {k: v for k, v in resident.items() if k != "issuers"}
+        custom.update(code=resident["code"][:-3] + "099", name="测试证", short_name="test-card")
+        saved = c.put(f"/api/v1/admin/license-types/{custom['code']}", json=custom, headers=auth(admin_key))
+        assert saved.status_code == 200, saved.text
+        broken = dict(custom, fields=[dict(custom["fields"][0], kind="datee")])
+        bad = c.put(f"/api/v1/admin/license-types/{custom['code']}", json=broken, headers=auth(admin_key))
+        assert bad.status_code == 422 and "datee" in bad.json()["detail"]
+    assert service.license_type("test-card").name == "测试证"

@@ -28,7 +28,7 @@ from registry import (
 from registry.tables import Base
 
 TABLES = {"departments", "certificates", "seals", "license_types", "licenses", "events", "license_type_issuers",
-          "license_changes", "import_jobs", "import_rows", "data_key_checks"}
+          "license_changes", "import_jobs", "import_rows", "data_key_checks", "principals"}
 TABLES_0003 = {"departments", "certificates", "seals", "license_types", "licenses", "events"}
 
 
