@@ -600,13 +600,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = adm.add_parser("list", parents=[common], help="list administrators")
     p.set_defaults(func=cmd_admin_list)
 
-    adm = sub.add_parser("admin", help="administrators").add_subparsers(dest="action", required=True)
-    p = adm.add_parser("add", parents=[common], help="add an administrator and print its API key once")
-    p.add_argument("--name", required=True)
-    p.set_defaults(func=cmd_admin_add)
-    p = adm.add_parser("list", parents=[common], help="list administrators")
-    p.set_defaults(func=cmd_admin_list)
-
     dept = sub.add_parser("dept", help="departments (发证部门)").add_subparsers(dest="action", required=True)
     p = dept.add_parser("add", parents=[common], help="register a department and print its API key once")
     p.add_argument("--uscc", required=True, help="统一社会信用代码 (GB 32100, 18 characters)")
