@@ -3,7 +3,7 @@
 Two databases are supported (STYLE.md rule 7: a seam only where a second implementation exists):
 
 - **SQLite** (the embedded default): foreign keys on, write-ahead logging (readers do not block the
-  writer), a busy timeout, and transactions begun by SQLAlchemy rather than by the ``sqlite3``
+  writer), a busy timeout, a 64 MiB page cache, and transactions begun by SQLAlchemy rather than by the ``sqlite3``
   module, so that a writing transaction can take the write lock up front (``BEGIN IMMEDIATE``).
 - **PostgreSQL** through psycopg 3 (``postgresql+psycopg://user@host/db``; a bare ``postgresql://``
   URL is taken to mean psycopg 3).
@@ -40,6 +40,10 @@ SQLITE_BEGIN = "yinxin_sqlite_begin"
 _SQLITE_BEGIN_STATEMENTS = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
 # How long a SQLite connection waits for another writer before giving up (seconds).
 SQLITE_BUSY_TIMEOUT = 30.0
+# Page cache per SQLite connection, in KiB (SQLite's default is 2 MiB). With a million licences the
+# indexes are hundreds of MiB; a larger cache made bulk loads ~25 % faster (bench/bench_registry.py).
+# Pages are cached as they are read, so a small database uses little of it.
+SQLITE_CACHE_KIB = 65536
 POSTGRES_CONNECT_TIMEOUT = 10
 # pg_advisory_xact_lock key that serialises concurrent migrations (several API workers starting).
 _MIGRATION_LOCK_KEY = 0x59584D4947524154  # "YXMIGRAT"
@@ -81,6 +85,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         _sqlite_enable_wal(cursor)
     finally:
         cursor.close()
