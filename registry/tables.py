@@ -145,6 +145,56 @@ class Principal(Base):
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime]
+    # A holder's own 持证主体代码, as the keyed blind index (registry.crypto) and its code type (111/001):
+    # a holder reaches only the licences whose holder_code_index is this.
+    holder_code_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    holder_code_type: Mapped[str | None] = mapped_column(String(3))
+
+
+class StatusListEntry(Base):
+    """A licence's place in its issuer's status list (IETF Token Status List / W3C Bitstring Status List).
+
+    Indices are drawn at random (so an index says nothing about issue order) and are unique within one
+    department's list ``list_id``; a licence version has exactly one.
+    """
+
+    __tablename__ = "status_list_entries"
+    __table_args__ = (UniqueConstraint("department_id", "list_id", "idx", name="uq_status_list_entries_slot"),)
+
+    identifier: Mapped[str] = mapped_column(ForeignKey("licenses.identifier"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    list_id: Mapped[int] = mapped_column(Integer)
+    idx: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class PresentationToken(Base):
+    """A single-use online presentation (a holder shows one licence for one purpose): only the token's
+    SHA-256 is stored; ``used_at`` is set once, by the first verifier that resolves it."""
+
+    __tablename__ = "presentation_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    identifier: Mapped[str] = mapped_column(ForeignKey("licenses.identifier"))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("principals.id"))
+
+
+class AcceptanceRecord(Base):
+    """A service window's record of accepting a licence (容缺受理): who, which licence, for what."""
+
+    __tablename__ = "acceptance_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(ForeignKey("licenses.identifier"), index=True)
+    verifier_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
+    purpose: Mapped[str] = mapped_column(String(200))
+    detail_json: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
 
 
 class Certificate(Base):

@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("api_key_hash", sa.String(length=64), nullable=False),
         sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("holder_code_index", sa.String(length=64), nullable=True),
+        sa.Column("holder_code_type", sa.String(length=3), nullable=True),
         sa.CheckConstraint("kind IN ('admin', 'verifier', 'holder')", name=op.f("ck_principals_kind")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_principals")),
         sa.UniqueConstraint("api_key_hash", name=op.f("uq_principals_api_key_hash")),
@@ -35,5 +37,9 @@ def upgrade() -> None:
     )
 
 
+    op.create_index(op.f("ix_principals_holder_code_index"), "principals", ["holder_code_index"])
+
+
 def downgrade() -> None:
+    op.drop_index(op.f("ix_principals_holder_code_index"), table_name="principals")
     op.drop_table("principals")

@@ -28,7 +28,8 @@ from registry import (
 from registry.tables import Base
 
 TABLES = {"departments", "certificates", "seals", "license_types", "licenses", "events", "license_type_issuers",
-          "license_changes", "import_jobs", "import_rows", "data_key_checks", "principals"}
+          "license_changes", "import_jobs", "import_rows", "data_key_checks", "principals",
+          "status_list_entries", "presentation_tokens", "acceptance_records"}
 TABLES_0003 = {"departments", "certificates", "seals", "license_types", "licenses", "events"}
 
 
