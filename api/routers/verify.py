@@ -1,4 +1,11 @@
-"""Verification of QR credentials and sealed PDFs. An invalid credential is a 200 with verdict INVALID."""
+"""Verification of QR credentials and sealed PDFs. An invalid credential is a 200 with verdict INVALID.
+
+``POST /verify/qr`` answers by role (issue 5 §2): with a verifier's key (hotel, police, window) the
+``disclosed`` fields are cut to what the role may see and the call is recorded with verifier, role and
+purpose; without a key the verdict, status and checks come back but no field at all — an anonymous
+caller never sees more than the least of the roles. The text may also be an online presentation URL
+(``…/v/<token>``), which only a verifier may open, once.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,10 @@ from fastapi import APIRouter, File, Request, UploadFile
 
 from verification.errors import InputTooLargeError, MalformedInputError
 
-from ..deps import ServiceDep
+from ..deps import OptionalVerifierDep, ServiceDep
+from ..presentations import verify_qr_as
 from ..schemas import VerificationPublic, VerifyQR
+from .presentations import RoleVerificationPublic, public_verification
 
 router = APIRouter(prefix="/verify", tags=["verification"])
 
@@ -18,11 +27,14 @@ def _actor(request: Request) -> str:
     return f"api:{request.client.host if request.client else 'unknown'}"
 
 
-@router.post("/qr", response_model=VerificationPublic)
-def verify_qr(body: VerifyQR, service: ServiceDep, request: Request) -> VerificationPublic:
-    """Verify a scanned QR credential (``YX1:…``): signature, issuer trust, validity, licence status."""
-    result = service.verify_qr_text(body.qr_text.strip(), actor=_actor(request))
-    return VerificationPublic.model_validate(result.to_dict())
+@router.post("/qr", response_model=RoleVerificationPublic)
+def verify_qr(body: VerifyQR, service: ServiceDep, verifier: OptionalVerifierDep,
+              request: Request) -> RoleVerificationPublic:
+    """Verify a scanned QR (``YX1:…`` credential or ``…/v/<token>`` online presentation): signature, issuer
+    trust, validity, licence status. ``disclosed`` holds the fields the verifier's role may see (none
+    without a verifier key); every call is recorded with verifier, role and purpose."""
+    checked = verify_qr_as(service, body.qr_text.strip(), verifier=verifier, actor=_actor(request))
+    return public_verification(checked.to_dict())
 
 
 @router.post("/pdf", response_model=VerificationPublic)
