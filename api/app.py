@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from .errors import install_error_handlers
-from .routers import admin, health, licenses, sharing, verify
+from .routers import admin, health, licenses, page, sharing, verify
 from .service import ServiceError, TrustService, utc_now
 from .settings import Settings, load_settings, resolve_home
 
@@ -37,6 +37,8 @@ def create_app(
     install_error_handlers(app)
     for router in (health.router, licenses.router, sharing.router, verify.router, admin.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(page.router)  # the scanning page /verify and /vendor/jsQR.js
+    app.mount("/static", page.static_files(), name="static")
     return app
 
 
