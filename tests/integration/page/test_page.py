@@ -8,6 +8,7 @@ node_modules (``npm ci``): Chromium on Linux has no BarcodeDetector, so the page
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import socket
@@ -23,6 +24,7 @@ import base45
 import cbor2
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from api.routers.page import jsqr_path
@@ -92,14 +94,29 @@ def base_url(home: dict[str, Any]) -> Iterator[str]:
         server.wait(timeout=10)
 
 
+def camera_video(qr_text: str, path: Path) -> Path:
+    """A Y4M video (YUV 4:2:0) showing the QR code, for Chromium's fake camera (--use-file-for-fake-video-capture)."""
+    qr = Image.open(io.BytesIO(render_qr_png(qr_text))).convert("L")
+    frame = Image.new("L", (640, 640), 255)
+    frame.paste(qr, ((640 - qr.width) // 2, (640 - qr.height) // 2))
+    chroma = bytes([128]) * (320 * 320)
+    path.write_bytes(b"YUV4MPEG2 W640 H640 F10:1 Ip A1:1 C420jpeg\n"
+                     + (b"FRAME\n" + frame.tobytes() + chroma + chroma) * 2)
+    return path
+
+
 @pytest.fixture(scope="module")
-def browser(base_url: str) -> Iterator[Any]:
+def browser(base_url: str, home: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     # After the home and the server: playwright's sync API runs an event loop in this thread, and making the
     # home (pyHanko) must not run inside it.
     if not CHROMIUM.is_file():
         pytest.fail(f"{CHROMIUM} not found: run `bash scripts/install.sh --test` (Debian chromium)")
+    video = camera_video(home["qr_text"], tmp_path_factory.mktemp("camera") / "qr.y4m")
+    camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+              f"--use-file-for-fake-video-capture={video}"]
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS + camera)
         yield chromium
         chromium.close()
 
@@ -203,6 +220,22 @@ def test_upload_valid_then_tampered_qr_image(page: Any, base_url: str, home: dic
     posts = [r for r in page.requests if r.url == f"{base_url}/api/v1/verify/qr"]
     assert len(posts) == 2 and all(r.method == "POST" for r in posts)
     assert all(r.headers["authorization"] == f"Bearer {home['hotel_key']}" for r in posts)
+    assert page.errors == []
+
+
+def test_camera_scan(page: Any, base_url: str, home: dict[str, Any]) -> None:
+    """The camera path: frames from Chromium's fake camera (a video of the QR code) decoded in the page."""
+    page.goto(f"{base_url}/verify")
+    expect(page.locator("#camera-stop")).to_be_hidden()
+    expect(page.locator("#camera")).to_be_hidden()
+    use_key(page, home["hotel_key"])
+    page.get_by_role("button", name="打开摄像头").click()
+    expect(page.locator("#verdict-text")).to_have_text("有效")
+    expect(page.locator("#fields")).to_contain_text("李明")
+    # A hit stops the camera: the stream is released and the start button is back.
+    expect(page.locator("#camera")).to_be_hidden()
+    expect(page.locator("#camera-start")).to_be_visible()
+    assert page.evaluate("document.getElementById('camera').srcObject") is None
     assert page.errors == []
 
 
