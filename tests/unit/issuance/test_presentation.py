@@ -40,8 +40,8 @@ def pki() -> tuple[ca.SoftwareSigner, x509.Certificate, TrustStore]:
     algorithm = ca.SignatureAlgorithm.ECDSA_P256_SHA256
     root_signer = ca.SoftwareSigner(ca.generate_private_key(algorithm))
     root = ca.CertificateAuthority(
-        certificate=ca.create_root_certificate(signer=root_signer, subject=ca.organisation_name(organization="测试根CA"),
-                                               now=NOW - timedelta(days=1)),
+        certificate=ca.create_root_certificate(
+            signer=root_signer, subject=ca.organisation_name(organization="测试根CA"), now=NOW - timedelta(days=1)),
         signer=root_signer)
     issuing = ca.create_issuing_ca(root=root, signer=ca.SoftwareSigner(ca.generate_private_key(algorithm)),
                                    subject=ca.organisation_name(organization="测试签发CA"), now=NOW - timedelta(days=1))
