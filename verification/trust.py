@@ -14,6 +14,7 @@ certificates do not carry, and its extension policies cannot lift the algorithm 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,8 @@ __all__ = ["PathValidation", "TrustStore", "kid_of"]
 
 MAX_PATH_LENGTH = 6
 """Longest certificate path (signer … anchor) the validator builds; ours are 2–3 long."""
+MAX_CACHED_PATHS = 10_000
+"""Validated paths remembered (one per signer certificate); the cache starts afresh when full."""
 
 # Extensions this validator processes (RFC 5280 §4.2: a critical extension the relying party does
 # not process makes the certificate unacceptable). keyUsage and basicConstraints are enforced below.
@@ -141,6 +144,36 @@ def _signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str
 
 
 @dataclass(frozen=True)
+class _CachedPath:
+    """A validated path and the window [latest notBefore, earliest notAfter] of its certificates."""
+
+    validation: PathValidation
+    not_before: datetime
+    not_after: datetime
+    # Sets, not tuples: a subset test reuses the stored hashes instead of hashing certificates again.
+    certificates: frozenset[x509.Certificate]
+    anchor: frozenset[x509.Certificate]
+
+    def applies(self, store: TrustStore, now: datetime) -> bool:
+        return (self.not_before <= now <= self.not_after and self.anchor <= store._anchor_set
+                and self.certificates <= store._known)
+
+
+_PATHS: dict[x509.Certificate, _CachedPath] = {}
+_PATHS_LOCK = threading.Lock()
+
+
+def _remember(certificate: x509.Certificate, validation: PathValidation) -> None:
+    path = validation.path
+    entry = _CachedPath(validation, max(c.not_valid_before_utc for c in path),
+                        min(c.not_valid_after_utc for c in path), frozenset(path), frozenset(path[-1:]))
+    with _PATHS_LOCK:
+        if len(_PATHS) >= MAX_CACHED_PATHS:
+            _PATHS.clear()
+        _PATHS[certificate] = entry
+
+
+@dataclass(frozen=True)
 class TrustStore:
     """Trust anchors (root CA certificates) plus the signer and issuing-CA certificates a verifier knows.
 
@@ -154,6 +187,8 @@ class TrustStore:
     _by_subject: Mapping[x509.Name, tuple[x509.Certificate, ...]] = field(
         init=False, repr=False, compare=False
     )
+    _known: frozenset[x509.Certificate] = field(init=False, repr=False, compare=False)
+    _anchor_set: frozenset[x509.Certificate] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         anchors = tuple(dict.fromkeys(self.anchors))
@@ -177,6 +212,8 @@ class TrustStore:
         object.__setattr__(
             self, "_by_subject", MappingProxyType({k: tuple(v) for k, v in by_subject.items()})
         )
+        object.__setattr__(self, "_known", frozenset(anchors + certificates))
+        object.__setattr__(self, "_anchor_set", frozenset(anchors))
 
     def certificates_for_kid(self, kid: bytes) -> list[x509.Certificate]:
         """Every known certificate whose kid is ``kid`` (kids may collide: try them all)."""
@@ -190,10 +227,18 @@ class TrustStore:
         basicConstraints CA, keyUsage keyCertSign and pathLenConstraint; on the signer,
         keyUsage digitalSignature and not a CA. The anchor's own signature is not checked
         (a trust anchor is trusted as configured, RFC 5280 §6.1.1 (d)).
+
+        A path once validated is remembered for its certificate (by every store: stores are often
+        rebuilt): while ``now`` lies inside the validity of every certificate on it, and this store
+        holds its certificates with its last one as an anchor, it is answered again without checking
+        signatures — nothing the checks read can have changed but the time. Safe in several threads.
         """
         if now.tzinfo is None or now.utcoffset() != timedelta(0):
             raise ValueError("now must be a timezone-aware UTC datetime")
         now = now.astimezone(UTC)
+        cached = _PATHS.get(certificate)
+        if cached is not None and cached.applies(self, now):
+            return cached.validation
         problem = (
             _extensions_problem(certificate)
             or _validity_problem(certificate, now)
@@ -204,7 +249,9 @@ class TrustStore:
         problems: list[str] = []
         path = self._extend((certificate,), now, problems)
         if path is not None:
-            return PathValidation(path=path)
+            validation = PathValidation(path=path)
+            _remember(certificate, validation)
+            return validation
         return PathValidation(
             problem=problems[0] if problems else f"no path from {_name(certificate)} to a trust anchor"
         )
