@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import base45
+import cbor2
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -173,6 +174,16 @@ def test_a_hotel_never_receives_the_full_id_number_or_the_driving_licence_class(
     assert seen[1].json()["channel"] == "online" and seen[1].json()["presented_for"] == "hotel"
 
 
+def test_the_qr_printed_on_the_licence_face_carries_the_id_number_masked(
+    driving: dict[str, Any], e_id: dict[str, Any]
+) -> None:
+    for licence in (driving, e_id):
+        cose = cbor2.loads(zlib.decompress(base45.b45decode(licence["qr_text"][4:])))
+        claims = cbor2.loads(cose.value[2])[-70000][4]
+        assert claims["holder_code"] == MASKED_ID and ID_NUMBER not in json.dumps(claims)
+        assert ID_NUMBER not in licence["qr_text"]
+
+
 def test_without_a_verifier_key_no_field_is_shown(env: dict[str, Any], driving: dict[str, Any]) -> None:
     window_code = present(env, driving["identifier"], "window")["qr_text"]
     for text in (driving["qr_text"], window_code):
@@ -237,6 +248,14 @@ def test_a_window_receives_the_whole_licence_and_an_acceptance_record_is_written
     tampered = text[:60] + ("A" if text[60] != "A" else "B") + text[61:]
     bad = verify(env, tampered, "window").json()
     assert bad["verdict"] == "INVALID" and bad["acceptance"] is None and bad["disclosed"] == {}
+    # nor is an authentic code of a suspended licence
+    suspended = issue(env, "resident-id", ID_FIELDS)
+    done = env["client"].post(f"/api/v1/licenses/{suspended['identifier']}/suspend", json={"reason": "核查"},
+                              headers=auth(env["dept"]))
+    assert done.status_code == 200, done.text
+    seen = verify(env, suspended["qr_text"], "window").json()
+    assert seen["verdict"] == "INVALID" and seen["disclosed"]["ZT"] == "暂扣" and seen["acceptance"] is None
+    assert list_acceptance_records(service.registry, identifier=suspended["identifier"]) == []
 
 
 def test_every_verification_is_recorded_with_verifier_role_and_purpose(
