@@ -54,6 +54,7 @@ from registry.records import (
     PrincipalRecord,
     SealRecord,
 )
+from registry.statuslists import StatusSlot, add_status_entry, candidate_slot
 from seal_keys.keystore import SoftwareKeyStore
 from seal_keys.seal import Department, SealType, make_seal
 from seal_keys.ses import SealPicture
@@ -66,6 +67,7 @@ from verification.result import VerificationResult
 from verification.trust import TrustStore
 
 from .settings import Settings
+from .status import STATUS_LIST_SIZE, status_list_url
 
 ROOT_KEY_ID = "root-ca"
 ISSUING_KEY_ID = "issuing-ca"
@@ -509,9 +511,13 @@ class TrustService:
     # -- licences ------------------------------------------------------------------------------------
     def _produce(
         self, *, lt: LicenseType, dept: DepartmentRecord, seal_record: SealRecord, values: Mapping[str, str],
-        identifier: LicenseIdentifier, now: datetime,
+        identifier: LicenseIdentifier, now: datetime, status_slot: StatusSlot,
     ) -> tuple[str, bytes, date | None, date | None]:
-        """Sign the QR credential and render and seal the PDF of one licence version."""
+        """Sign the QR credential and render and seal the PDF of one licence version.
+
+        The credential names ``status_slot``: its place in the department's status list (IETF Token
+        Status List), which the caller stores in the licence's transaction.
+        """
         seal_cert = x509.load_der_x509_certificate(self.registry.get_certificate(seal_record.certificate_id).der)
         signer = self.keystore.signer(seal_record.key_id)
         chain = [c for c in self._certificates("issuing-ca") if c.subject == seal_cert.issuer]
@@ -532,6 +538,8 @@ class TrustService:
                 issued_at=now,
                 expires_at=credential_expiry,
                 claims=_disclosed_on_face(lt, values) | metadata.to_claims(),
+                status_url=status_list_url(self.settings, status_slot.department_uscc, status_slot.list_id),
+                status_index=status_slot.index,
             ),
             signer=signer,
             certificate=seal_cert,
@@ -587,8 +595,10 @@ class TrustService:
             identifier = LicenseIdentifier.compose(
                 type_code=lt.code, issuer_code=dept.uscc, serial=new_serial(), version=1
             )
+            slot = candidate_slot(self.registry, department_uscc=dept.uscc, size=STATUS_LIST_SIZE)
             qr_text, pdf, valid_from, valid_until = self._produce(
-                lt=lt, dept=dept, seal_record=seal_record, values=values, identifier=identifier, now=now
+                lt=lt, dept=dept, seal_record=seal_record, values=values, identifier=identifier, now=now,
+                status_slot=slot,
             )
             try:
                 with registry.transaction() as tx:
@@ -599,6 +609,8 @@ class TrustService:
                         holder_code_type=lt.holder_kind.code_type, fields=values, status="active",
                         issued_at=now, valid_from=valid_from, valid_until=valid_until, qr_text=qr_text, pdf=pdf,
                     )
+                    # Same transaction: a slot two issuers drew at once fails here, and the loop draws again.
+                    add_status_entry(tx, identifier=str(identifier), slot=slot)
                     tx.record_event(kind="license.issued", actor=actor, subject=str(identifier),
                                     detail={"type": lt.code, "department": dept.uscc, "seal": seal_record.seal_id})
                     if import_row is not None:
@@ -644,16 +656,29 @@ class TrustService:
         dept = self.registry.get_department(old.department_uscc)
         seal_record = self._issuing_seal(dept)
         new_identifier = LicenseIdentifier.parse(identifier).next_version()
-        qr_text, pdf, valid_from, valid_until = self._produce(
-            lt=lt, dept=dept, seal_record=seal_record, values=values, identifier=new_identifier, now=now
-        )
-        return registry.add_license_version(
-            identifier, identifier=str(new_identifier), action=kind.value, actor=actor, reason=reason,
-            seal_id=seal_record.seal_id, holder_name=values[lt.holder_name_field],
-            holder_code=values[lt.holder_code_field], holder_code_type=lt.holder_kind.code_type, fields=values,
-            issued_at=now, valid_from=valid_from, valid_until=valid_until, qr_text=qr_text, pdf=pdf,
-            expected_status=old.status,
-        )
+        for attempt in range(3):
+            slot = candidate_slot(self.registry, department_uscc=dept.uscc, size=STATUS_LIST_SIZE)
+            qr_text, pdf, valid_from, valid_until = self._produce(
+                lt=lt, dept=dept, seal_record=seal_record, values=values, identifier=new_identifier, now=now,
+                status_slot=slot,
+            )
+            try:
+                with registry.transaction() as tx:
+                    record = tx.add_license_version(
+                        identifier, identifier=str(new_identifier), action=kind.value, actor=actor, reason=reason,
+                        seal_id=seal_record.seal_id, holder_name=values[lt.holder_name_field],
+                        holder_code=values[lt.holder_code_field], holder_code_type=lt.holder_kind.code_type,
+                        fields=values, issued_at=now, valid_from=valid_from, valid_until=valid_until,
+                        qr_text=qr_text, pdf=pdf, expected_status=old.status,
+                    )
+                    add_status_entry(tx, identifier=str(new_identifier), slot=slot)
+                return record
+            except DuplicateError:
+                # A status list slot drawn by two issuers at once; a concurrent new version makes the
+                # next attempt fail with StatusConflictError instead.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def change_status(
         self, identifier: str, *, action: str, department_uscc: str | None, actor: str, reason: str
