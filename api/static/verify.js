@@ -281,7 +281,7 @@
     box.removeAttribute("aria-busy");
     var verdict = state.verdict;
     box.className = "verdict verdict-" + verdict.toLowerCase();
-    $("verdict-mark").textContent = verdict === "VALID" ? "✓" : verdict === "INVALID" ? "✗" : "?";
+    $("verdict-mark").textContent = verdict === "VALID" ? "✓" : verdict === "INVALID" ? "✕" : "?";
     $("verdict-text").textContent = t(verdict);
 
     var result = state.result;

@@ -254,6 +254,12 @@ def test_paste_without_key_then_window_in_english(page: Any, base_url: str, home
     expect(page.locator("h1")).to_contain_text("Licence verification")
     expect(page.locator("#verdict-text")).to_have_text("Valid")  # the shown result is re-labelled, not lost
     page.locator("details.settings summary").click()
+    page.get_by_label("Verifier key (optional)").fill("not-a-verifier-key")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.locator("#verdict-text")).to_have_text("Cannot confirm")  # amber: no answer, not a forgery
+    expect(page.locator("#verdict")).to_have_class("verdict verdict-indeterminate")
+    expect(page.locator("#problem-list")).to_contain_text("verifier key is missing or not valid")
+
     page.get_by_label("Verifier key (optional)").fill(home["window_key"])
     page.get_by_role("button", name="Verify", exact=True).click()
     expect(page.locator("#result-notes")).to_contain_text("Acceptance record kept")
@@ -277,23 +283,45 @@ def test_paste_without_key_then_window_in_english(page: Any, base_url: str, home
 
 
 def test_phone_sized_screen(browser: Any, base_url: str, home: dict[str, Any], tmp_path: Path) -> None:
+    """On a 390×844 phone screen the verdict is large and above the fold, and nothing scrolls sideways.
+
+    Screenshots go to ``$YINXIN_SCREENSHOTS`` (else the test's temporary folder) for a person to look at.
+    """
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    shots = Path(os.environ.get("YINXIN_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
     try:
         page.goto(f"{base_url}/verify")
         use_key(page, home["hotel_key"])
-        upload_png(page, render_qr_png(home["qr_text"]))
-        expect(page.locator("#verdict-text")).to_have_text("有效")
-        shots = Path(os.environ.get("YINXIN_SCREENSHOTS", tmp_path))
-        shots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shots / "verify-390x844.png"), full_page=True)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
-        verdict_box = page.locator("#verdict").bounding_box()
-        assert verdict_box is not None and verdict_box["y"] + verdict_box["height"] < 844  # seen without scrolling
-        assert verdict_box["height"] >= 120  # large, not a line of small print
-        text_box = page.locator("#verdict-text").bounding_box()
-        assert text_box is not None and text_box["height"] >= 48
+        for name, text, word in (("valid", home["qr_text"], "有效"), ("invalid", tampered(home["qr_text"]), "无效")):
+            upload_png(page, render_qr_png(text))
+            expect(page.locator("#verdict-text")).to_have_text(word)
+            page.screenshot(path=str(shots / f"verify-390x844-{name}.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+            verdict_box = page.locator("#verdict").bounding_box()
+            assert verdict_box is not None and verdict_box["y"] + verdict_box["height"] < 844  # seen at once
+            assert verdict_box["height"] >= 120  # large, not a line of small print
+            text_box = page.locator("#verdict-text").bounding_box()
+            assert text_box is not None and text_box["height"] >= 48
     finally:
         context.close()
+
+
+def test_page_loads_without_jsqr(home: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    """Without node_modules the app still starts and serves the page (BarcodeDetector browsers), with a warning."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    monkeypatch.setenv("YINXIN_NODE_MODULES", str(tmp_path / "no-node-modules"))
+    with caplog.at_level("WARNING", logger="yinxin.api.page"):
+        app = create_app(load_settings(home["path"], {}), passphrase=lambda: PASSPHRASE)
+    assert any("jsQR not found" in r.getMessage() for r in caplog.records)
+    with TestClient(app) as client:
+        assert client.get("/verify").status_code == 200
+        missing = client.get("/vendor/jsQR.js")
+        assert missing.status_code == 404 and "npm ci" in missing.json()["detail"]
