@@ -27,6 +27,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
+from api.presentations import add_holder, present
 from api.routers.page import jsqr_path
 from api.service import TrustService
 from api.settings import load_settings
@@ -58,7 +59,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                                    actor="test")
     _, hotel_key = service.add_principal(kind="verifier", name="示范宾馆前台", role="hotel")
     _, window_key = service.add_principal(kind="verifier", name="示范市政务服务中心3号窗口", role="window")
-    return {"path": path, "qr_text": record.qr_text, "hotel_key": hotel_key, "window_key": window_key}
+    holder, _ = add_holder(service, name="李明", holder_code=ID_FIELDS["holder_id_number"], holder_code_type="111")
+    online = present(service, holder=holder, identifier=record.identifier, purpose="window").url
+    return {"path": path, "qr_text": record.qr_text, "hotel_key": hotel_key, "window_key": window_key,
+            "online_url": online}
 
 
 def _free_port() -> int:
@@ -279,6 +283,31 @@ def test_paste_without_key_then_window_in_english(page: Any, base_url: str, home
     page.get_by_role("button", name="核验", exact=True).click()
     expect(page.locator("#verdict-text")).to_have_text("无效")
     expect(page.locator("#problem-list")).to_contain_text("不是有效的印信证照二维码")
+    assert page.errors == []
+
+
+def test_online_presentation_link_is_used_once(page: Any, base_url: str, home: dict[str, Any]) -> None:
+    """A holder's online presentation (…/v/<token>) pasted at a service window: the whole licence, then refused."""
+    page.goto(f"{base_url}/verify")
+    paste = page.get_by_label("以 YX1: 开头的文本，或在线核验链接")
+    paste.fill(home["online_url"])
+    page.get_by_role("button", name="核验", exact=True).click()
+    expect(page.locator("#verdict-text")).to_have_text("无法确认")  # a link needs a verifier key
+    expect(page.locator("#problem-list")).to_contain_text("需要核验方密钥")
+
+    use_key(page, home["window_key"])
+    page.get_by_role("button", name="核验", exact=True).click()
+    expect(page.locator("#verdict-text")).to_have_text("有效")
+    fields = page.locator("#fields")
+    shown = dict(zip(fields.locator("dt").all_inner_texts(), fields.locator("dd").all_inner_texts(), strict=True))
+    assert shown["公民身份号码"] == ID_FIELDS["holder_id_number"]  # the window's 容缺受理 sees the whole licence
+    assert shown["住址"] == ID_FIELDS["address"]
+    expect(page.locator("#result-notes")).to_contain_text("容缺受理记录")
+
+    page.get_by_role("button", name="核验", exact=True).click()  # the same link again
+    expect(page.locator("#verdict-text")).to_have_text("无效")
+    expect(page.locator("#problem-list")).to_contain_text("已使用")
+    assert page.locator("#fields").is_hidden()
     assert page.errors == []
 
 
