@@ -5,9 +5,12 @@ Offline verifiers (hotel desks, police phones) refresh it now and then, like the
 :mod:`verification.trustlist`. Layout (CDDL, RFC 8610)::
 
     Trust_List = #6.18([                                      ; COSE_Sign1, RFC 9052 §4.2
-        protected: bstr .cbor {1: alg, 16: "application/yinxin-trust-list+cbor"},
-        unprotected: {33: [+ bstr]},    ; x5chain (RFC 9360 §2): signer certificate first, then the
-                                        ; issuing CA; the root is not included (the verifier has it)
+        protected: bstr .cbor {
+            1: alg,
+            16: "application/yinxin-trust-list+cbor",
+            33: [+ bstr],               ; x5chain (RFC 9360 §2): signer certificate first, then the
+        },                              ; issuing CA; the root is not included (the verifier has it)
+        unprotected: {},
         payload: bstr .cbor {
             "version": uint,            ; grows with every publication
             "issued_at": int,           ; NumericDate (RFC 8392 §2)
@@ -25,7 +28,10 @@ Offline verifiers (hotel desks, police phones) refresh it now and then, like the
 
 The signer is an end-entity certificate (keyUsage digitalSignature) issued by an issuing CA under
 the root, so a verifier needs nothing but the root: it validates the x5chain (RFC 5280 §6.1), then
-the signature, then reads the entries.
+the signature, then reads the entries. The x5chain sits in the *protected* header (RFC 9360 allows
+either): the signature then covers every byte of the list. In the unprotected header a certificate's
+DER could be altered without changing what it certifies (cryptography accepts, for instance, a
+non-zero unused-bits count in the signature BIT STRING), and an altered list would still verify.
 """
 
 from __future__ import annotations
@@ -129,19 +135,17 @@ def issue_trust_list(
     """Sign ``claims`` as a COSE_Sign1 trust list and return its bytes.
 
     ``certificate`` certifies ``signer``'s key and must cover ``issued_at`` … ``expires_at``; ``chain``
-    holds the CA certificates above it except the root (RFC 9360 x5chain: leaf first).
+    holds the CA certificates above it except the root (RFC 9360 x5chain, protected: leaf first).
     """
     alg = _cose_alg(signer)
     if _spki_der(signer) != public_key_der(certificate):
         raise IssuanceError("the signer's key does not match the certificate")
     if claims.issued_at < certificate.not_valid_before_utc or claims.expires_at > certificate.not_valid_after_utc:
         raise IssuanceError("the trust list's validity must lie within the signer certificate's validity")
-    protected = cbor2.dumps({HEADER_ALG: alg, HEADER_TYP: TRUST_LIST_TYP}, canonical=True)
+    x5chain = [_der(certificate), *(_der(c) for c in chain)]
+    protected = cbor2.dumps({HEADER_ALG: alg, HEADER_TYP: TRUST_LIST_TYP, HEADER_X5CHAIN: x5chain}, canonical=True)
     payload = cbor2.dumps(claims.to_payload())
     # RFC 9052 §4.4: Sig_structure = ["Signature1", body_protected, external_aad, payload].
     signature = _cose_signature(alg, signer.sign(cbor2.dumps(["Signature1", protected, b"", payload])))
-    x5chain = [_der(certificate), *(_der(c) for c in chain)]
-    encoded: bytes = cbor2.dumps(
-        cbor2.CBORTag(_COSE_SIGN1_TAG, [protected, {HEADER_X5CHAIN: x5chain}, payload, signature])
-    )
+    encoded: bytes = cbor2.dumps(cbor2.CBORTag(_COSE_SIGN1_TAG, [protected, {}, payload, signature]))
     return encoded

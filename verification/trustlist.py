@@ -1,7 +1,7 @@
 """The trust list, verifier's side: checked with nothing but the root certificate(s) the verifier holds.
 
 Layout in :mod:`issuance.trustlist`. :func:`parse_trust_list` validates the signer's x5chain
-(RFC 9360) up to a trust anchor at ``now`` (RFC 5280 §6.1), verifies the COSE_Sign1 signature
+(RFC 9360, in the protected header) up to a trust anchor at ``now`` (RFC 5280 §6.1), verifies the COSE_Sign1 signature
 (RFC 9052 §4.4), refuses an expired list, and checks every entry against its certificate. The
 result gives a :class:`~verification.trust.TrustStore` for QR credentials and status lists, the
 way an EU DCC verifier app uses its downloaded DSC list (HCERT Appendix A). No I/O; time passed in.
@@ -75,20 +75,24 @@ def _certificate(der: object, what: str) -> x509.Certificate:
     if not isinstance(der, bytes):
         raise _fail(f"{what} must be a DER byte string")
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
+        certificate = x509.load_der_x509_certificate(der)
+        # cryptography decodes names and times when first asked: ask now, so a damaged one fails here.
+        _ = (certificate.subject, certificate.issuer, certificate.not_valid_before_utc,
+             certificate.not_valid_after_utc, certificate.extensions)
+        return certificate
+    except (ValueError, TypeError, x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
         raise _fail(f"{what} is not a DER X.509 certificate") from None
 
 
-def _x5chain(message_headers: Sequence[Mapping[Any, Any]]) -> tuple[x509.Certificate, ...]:
-    for headers in message_headers:
-        if _HEADER_X5CHAIN in headers:
-            value = headers[_HEADER_X5CHAIN]
-            items = [value] if isinstance(value, bytes) else value
-            if not isinstance(items, list | tuple) or not 1 <= len(items) <= _MAX_CHAIN:
-                raise _fail(f"x5chain (label 33) must hold 1 to {_MAX_CHAIN} certificates")
-            return tuple(_certificate(item, f"x5chain[{i}]") for i, item in enumerate(items))
-    raise _fail("no x5chain (label 33): the signer's certificate is missing")
+def _x5chain(protected: Mapping[Any, Any]) -> tuple[x509.Certificate, ...]:
+    # Only from the protected header, so that the signature covers it (see issuance.trustlist).
+    if _HEADER_X5CHAIN not in protected:
+        raise _fail("no x5chain (label 33) in the protected header: the signer's certificate is missing")
+    value = protected[_HEADER_X5CHAIN]
+    items = [value] if isinstance(value, bytes) else value
+    if not isinstance(items, list | tuple) or not 1 <= len(items) <= _MAX_CHAIN:
+        raise _fail(f"x5chain (label 33) must hold 1 to {_MAX_CHAIN} certificates")
+    return tuple(_certificate(item, f"x5chain[{i}]") for i, item in enumerate(items))
 
 
 def _date(value: object, what: str) -> datetime:
@@ -145,7 +149,7 @@ def parse_trust_list(data: bytes, *, anchors: Sequence[x509.Certificate], now: d
         raise _fail(f"the typ header must be {TRUST_LIST_TYP}")
     if message.alg not in ALG_NAMES:
         raise _fail(f"unknown signature algorithm {message.alg}")
-    chain = _x5chain((message.header, message.unprotected))
+    chain = _x5chain(message.header)
     signer = chain[0]
     validation = TrustStore(anchors=tuple(anchors), certificates=chain[1:]).validate_path(signer, now=now)
     if not validation.trusted:
