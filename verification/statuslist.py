@@ -107,11 +107,11 @@ class StatusList:
         """
         if now < self.issued_at - CLOCK_SKEW:
             return f"the status list at {self.uri} is issued in the future ({self.issued_at.isoformat()})"
-        if self.expires_at is not None and now >= self.expires_at:
-            return f"the status list at {self.uri} expired at {self.expires_at.isoformat()}"
         if now > self.issued_at + self.ttl:
             return (f"the status list at {self.uri} is stale: issued {self.issued_at.isoformat()}, "
                     f"older than its ttl of {int(self.ttl.total_seconds())} s")
+        if self.expires_at is not None and now >= self.expires_at:
+            return f"the status list at {self.uri} expired at {self.expires_at.isoformat()}"
         return None
 
 
