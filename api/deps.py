@@ -13,7 +13,8 @@ from registry.records import DepartmentRecord, PrincipalRecord
 from .service import TrustService
 
 _bearer = HTTPBearer(auto_error=False, description="an API key: a department's (`yinxin dept add`), a verifier's "
-                       "(`yinxin verifier add`), a holder's (`yinxin holder add`) or an administrator's")
+                                                   "(`yinxin verifier add`), a holder's (`yinxin holder add`) or an "
+                                                   "administrator's")
 
 
 def get_service(request: Request) -> TrustService:
