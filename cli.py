@@ -716,6 +716,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=30)
     p.set_defaults(func=cmd_stats)
 
+    from api.presentations import add_commands as add_presentation_commands
+
+    add_presentation_commands(sub, common)
+
     p = sub.add_parser("verify", parents=[common],
                        help="verify a sealed PDF, an OFD, a GB/T 38540 seal (.esl) or signature (.dat), "
                             "a file holding QR text, or QR text (YX1:…)")

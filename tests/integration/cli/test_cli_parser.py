@@ -15,7 +15,7 @@ def test_every_subcommand_has_help() -> None:
     parser = cli.build_parser()
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert {"init", "admin", "dept", "seal", "license", "catalog", "share", "stats", "verify", "serve", "demo",
-            "ca"} <= set(commands)
+            "ca", "verifier", "holder", "present"} <= set(commands)
     done = subprocess.run([YINXIN, "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "yinxin" in done.stdout
 
