@@ -491,7 +491,36 @@ def _read_document(name: str | None) -> bytes | None:
         raise CLIError(f"--document: {name} cannot be read ({exc.strerror})") from None
 
 
+def _verify_offline(args: argparse.Namespace) -> Any:
+    """``--offline``: files only — the trust list, status lists and the root certificate; no DB, no server."""
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+
+    from api.settings import resolve_home
+    from verification.qr import verify_offline
+
+    if not args.trust_list:
+        raise CLIError("--offline needs --trust-list FILE (from `yinxin trust-list export` or the server)")
+    root_path = Path(args.root) if args.root else resolve_home(args.home) / "ca" / "root.pem"
+    try:
+        anchors = x509.load_pem_x509_certificates(root_path.read_bytes())
+        trust_list = Path(args.trust_list).read_bytes()
+        status_lists = [Path(name).read_bytes() for name in args.status_list or []]
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"cannot read the offline inputs: {exc}") from None
+    text = args.input
+    if len(text) < 1024 and not text.startswith("YX1:") and Path(text).is_file():
+        text = Path(text).read_text(encoding="ascii", errors="replace").strip()
+    return verify_offline(text.strip(), trust_list=trust_list, anchors=anchors, status_lists=status_lists,
+                          now=datetime.now(UTC))
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    if args.offline:
+        result = _verify_offline(args)
+        _print_result(args, result)
+        return {"VALID": EXIT_OK, "INVALID": EXIT_INVALID, "INDETERMINATE": EXIT_INDETERMINATE}[result.verdict.value]
     service = _service(args)
     target = args.input
     path = Path(target)
@@ -514,6 +543,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise CLIError(f"{target}: no such file")
     else:
         result = service.verify_qr_text(target.strip(), actor="cli")
+    _print_result(args, result)
+    return _verdict_exit(result)
+
+
+def _verdict_exit(result: Any) -> int:
+    return {"VALID": EXIT_OK, "INVALID": EXIT_INVALID, "INDETERMINATE": EXIT_INDETERMINATE}[result.verdict.value]
+
+
+def _print_result(args: argparse.Namespace, result: Any) -> None:
     document = result.to_dict()
 
     def human() -> None:
@@ -529,7 +567,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"  {key}: {value}")
 
     _emit(args, document, human)
-    return {"VALID": EXIT_OK, "INVALID": EXIT_INVALID, "INDETERMINATE": EXIT_INDETERMINATE}[result.verdict.value]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -717,14 +754,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stats)
 
     from api.presentations import add_commands as add_presentation_commands
+    from api.status import add_commands as add_status_commands
 
     add_presentation_commands(sub, common)
+    add_status_commands(sub, common)
 
     p = sub.add_parser("verify", parents=[common],
                        help="verify a sealed PDF, an OFD, a GB/T 38540 seal (.esl) or signature (.dat), "
                             "a file holding QR text, or QR text (YX1:…)")
     p.add_argument("input", help="a file path or the QR text itself")
     p.add_argument("--document", help="for a .dat signature: the signed document, to check its hash")
+    p.add_argument("--offline", action="store_true",
+                   help="verify a QR credential from files alone (no database, no server)")
+    p.add_argument("--trust-list", help="with --offline: the signed trust list file")
+    p.add_argument("--status-list", action="append", help="with --offline: a status list file (repeatable)")
+    p.add_argument("--root", help="with --offline: the root CA certificate(s), PEM (default: HOME/ca/root.pem)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("serve", parents=[common], help="run the HTTP API")
