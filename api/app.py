@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from .errors import install_error_handlers
-from .routers import admin, health, licenses, page, presentations, sharing, verify
+from .routers import admin, health, licenses, page, presentations, sharing, status, verify
 from .service import ServiceError, TrustService, utc_now
 from .settings import Settings, load_settings, resolve_home
 
@@ -35,7 +35,9 @@ def create_app(
     )
     app.state.service = TrustService.open(settings, passphrase=passphrase, clock=clock)
     install_error_handlers(app)
-    for router in (health.router, licenses.router, sharing.router, verify.router, admin.router, presentations.router):
+    routers = (health.router, licenses.router, sharing.router, verify.router, admin.router, presentations.router,
+               status.router)
+    for router in routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(presentations.online_router)  # GET /v/{token}: the online presentation URL
     app.include_router(page.router)  # the scanning page /verify and /vendor/jsQR.js
