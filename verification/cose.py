@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
@@ -119,30 +120,58 @@ def parse_sign1(data: bytes, what: str) -> Sign1:
                  signature=signature, alg=alg)
 
 
-@functools.lru_cache(maxsize=_CACHED_CERTIFICATES)
-def certificate_name(certificate: x509.Certificate) -> str:
-    """The certificate's subject as an RFC 4514 string (cached)."""
-    return certificate.subject.rfc4514_string()
+@dataclass(frozen=True)
+class _Facts:
+    """What verifiers read from a certificate again and again."""
+
+    name: str
+    organization: str | None
+    key: object  # a cryptography public key, an SM2PublicKey, or the exception loading it raised
 
 
 @functools.lru_cache(maxsize=_CACHED_CERTIFICATES)
-def organization_identifier(certificate: x509.Certificate) -> str | None:
-    """The subject's organizationIdentifier (X.520 2.5.4.97: the USCC of a department), if any (cached)."""
+def _facts_of(certificate: x509.Certificate) -> _Facts:
+    # Keyed by certificate equality (its DER): equal certificates loaded again share the entry.
     values = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
-    return str(values[0].value) if values else None
-
-
-@functools.lru_cache(maxsize=_CACHED_CERTIFICATES)
-def _public_key(certificate: x509.Certificate) -> object:
-    """The certificate's key as cryptography or :class:`~ca.sm2.SM2PublicKey` object; an exception
-    instance when it cannot be loaded (cached either way)."""
+    key: object
     try:
-        return certificate.public_key()
+        key = certificate.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:  # e.g. an SM2 key, which cryptography cannot load
         try:
-            return SM2PublicKey.from_certificate_der(certificate.public_bytes(serialization.Encoding.DER))
+            key = SM2PublicKey.from_certificate_der(certificate.public_bytes(serialization.Encoding.DER))
         except SM2Error:
-            return exc
+            key = exc
+    return _Facts(name=certificate.subject.rfc4514_string(),
+                  organization=str(values[0].value) if values else None, key=key)
+
+
+# The same certificate objects come back on every scan (a verifier's trust store holds them): look
+# them up by identity first, which spares hashing the DER. The entry keeps the object alive, so its id
+# cannot be reused while it is cached.
+_BY_IDENTITY: dict[int, tuple[x509.Certificate, _Facts]] = {}
+_BY_IDENTITY_LOCK = threading.Lock()
+
+
+def _facts(certificate: x509.Certificate) -> _Facts:
+    entry = _BY_IDENTITY.get(id(certificate))
+    if entry is not None and entry[0] is certificate:
+        return entry[1]
+    facts = _facts_of(certificate)
+    with _BY_IDENTITY_LOCK:
+        if len(_BY_IDENTITY) >= _CACHED_CERTIFICATES:
+            _BY_IDENTITY.clear()
+        _BY_IDENTITY[id(certificate)] = (certificate, facts)
+    return facts
+
+
+def certificate_name(certificate: x509.Certificate) -> str:
+    """The certificate's subject as an RFC 4514 string (cached)."""
+    return _facts(certificate).name
+
+
+def organization_identifier(certificate: x509.Certificate) -> str | None:
+    """The subject's organizationIdentifier (X.520 2.5.4.97: the USCC of a department), if any (cached)."""
+    return _facts(certificate).organization
 
 
 def signature_problem(alg: int, signature: bytes, data: bytes, certificate: x509.Certificate) -> str | None:
@@ -152,7 +181,7 @@ def signature_problem(alg: int, signature: bytes, data: bytes, certificate: x509
     SM2 with the GB/T 32918.2 default user ID); EdDSA is Ed25519 only (RFC 8032). Any other ``alg``
     fails closed.
     """
-    key = _public_key(certificate)
+    key = _facts(certificate).key
     if alg == ALG_SM2_SM3:
         if not isinstance(key, SM2PublicKey):
             return f"alg SM2-with-SM3 does not match the key of {certificate_name(certificate)}"

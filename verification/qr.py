@@ -26,7 +26,6 @@ certificate(s), and status lists checked with the trust list — with no databas
 
 from __future__ import annotations
 
-import struct
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -145,8 +144,10 @@ def _base45_decode(body: str) -> bytes:
     """RFC 9285 §4.2: each group of three characters c + 45·d + 45²·e is two bytes, a last pair one.
 
     Written here rather than taken from the ``base45`` package because it is the hot path of every
-    scan: one table translation and one ``struct.pack`` instead of a dictionary lookup per character
-    (about 5× faster); tests check that both agree on every input.
+    scan, and done without a Python loop: the groups' digits go into 32-bit lanes of three big
+    integers (c, d, e), and c + 45·d + 2025·e is computed for every group at once — a lane holds at
+    most 91,124, so no carry crosses lanes; a group above 0xFFFF shows as a non-zero upper half.
+    About 10× faster than the package; tests check that both agree on every input.
     """
     if not body:
         raise _FormatProblem(f"nothing follows the prefix {CREDENTIAL_PREFIX}")
@@ -154,22 +155,29 @@ def _base45_decode(body: str) -> bytes:
         values = body.encode("ascii").translate(_BASE45_VALUES)
     except UnicodeEncodeError:
         raise _FormatProblem(_base45_problem(body)) from None
-    rest = len(values) % 3
+    groups, rest = divmod(len(values), 3)
     if 0xFF in values or rest == 1:
         raise _FormatProblem(_base45_problem(body))
-    full = len(values) - rest
-    groups = iter(values[:full])
-    words = [c + 45 * d + 2025 * e for c, d, e in zip(groups, groups, groups, strict=True)]
-    try:
-        data = struct.pack(f">{len(words)}H", *words)  # raises for a group above 0xFFFF
-    except struct.error:
-        raise _FormatProblem(_base45_problem(body)) from None
+    full = 3 * groups
+    lanes = bytearray(4 * groups)
+    lanes[3::4] = values[0:full:3]
+    total = int.from_bytes(lanes, "big")
+    lanes[3::4] = values[1:full:3]
+    total += 45 * int.from_bytes(lanes, "big")
+    lanes[3::4] = values[2:full:3]
+    total += 2025 * int.from_bytes(lanes, "big")
+    words = total.to_bytes(4 * groups, "big")
+    if words[0::4].count(0) != groups or words[1::4].count(0) != groups:
+        raise _FormatProblem(_base45_problem(body))  # a group above 0xFFFF
+    data = bytearray(2 * groups + (rest // 2))
+    data[0:2 * groups:2] = words[2::4]
+    data[1:2 * groups:2] = words[3::4]
     if rest:
         last = values[full] + 45 * values[full + 1]
         if last > 0xFF:
             raise _FormatProblem(_base45_problem(body))
-        data += bytes((last,))
-    return data
+        data[-1] = last
+    return bytes(data)
 
 
 def _decompress(data: bytes) -> bytes:
