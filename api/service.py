@@ -131,6 +131,7 @@ class TrustService:
     clock: Callable[[], datetime] = utc_now
     _keystore: SoftwareKeyStore | None = field(default=None, init=False, repr=False)
     _private: Registry | None = field(default=None, init=False, repr=False)
+    _trust_cache: tuple[tuple[int, int], TrustStore] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def open(
@@ -270,12 +271,22 @@ class TrustService:
         )
 
     def trust_store(self) -> TrustStore:
-        """Trust anchors (root CAs) plus every certificate we issued, for chain building."""
+        """Trust anchors (root CAs) plus every certificate we issued, for chain building.
+
+        Kept while the registry's certificates do not change (one cheap query per call), so its cache of
+        validated chains serves every verification of a long-running server.
+        """
+        stamp = self.registry.certificates_stamp()
+        cached = self._trust_cache
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
         roots = self.root_certificates()
         if not roots:
             raise NotInitialisedError(f"{self.settings.home} has no CA yet: run `yinxin init` first")
         known = self._certificates("issuing-ca") + self._certificates("seal")
-        return TrustStore(anchors=tuple(roots), certificates=tuple(known))
+        store = TrustStore(anchors=tuple(roots), certificates=tuple(known))
+        self._trust_cache = (stamp, store)
+        return store
 
     # -- departments and seals -----------------------------------------------------------------------
     def add_department(

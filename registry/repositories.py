@@ -463,6 +463,13 @@ class Registry:
                 raise NotFoundError(f"no certificate with serial number {serial_to_hex(serial_number)}")
             return _certificate(row)
 
+    def certificates_stamp(self) -> tuple[int, int]:
+        """(count, highest id) of the certificates: certificates are only ever added, so a cache of them
+        (e.g. a verifier's trust store) is current while this stays the same. One cheap query."""
+        with self._work(write=False) as s:
+            count, highest = s.execute(select(func.count(Certificate.id), func.max(Certificate.id))).one()
+            return int(count), int(highest or 0)
+
     def certificates_of_kind(self, kind: str) -> list[CertificateRecord]:
         """Every certificate of one kind, oldest first (so ``[-1]`` is the newest)."""
         if kind not in CERTIFICATE_KINDS:
