@@ -52,14 +52,15 @@ from registry.presentations import (
     holder_licenses,
     holder_owns_license,
     set_holder_code,
-    status_list_slot,
 )
 from registry.records import LicenseRecord, PrincipalRecord
+from registry.statuslists import status_slot
 from verification.policy import Disclosure, VerifierPolicy, default_policy
 from verification.qr import verify_qr
 from verification.result import Check, CheckOutcome, VerificationResult
 
 from .service import API_KEY_PREFIX, ForbiddenError, ServiceError, TrustService, hash_api_key
+from .status import status_list_url
 
 __all__ = [
     "ONLINE_PATH",
@@ -253,11 +254,11 @@ def present(
     if seal is None:
         raise ServiceError(f"department {record.department_uscc} has no active official seal (公章) to sign with")
     certificate = x509.load_der_x509_certificate(service.registry.get_certificate(seal.certificate_id).der)
-    slot = status_list_slot(service.registry, identifier)
+    slot = status_slot(service.registry, identifier)
     status_url = status_index = None
-    if slot is not None:
-        uscc, list_id, status_index = slot
-        status_url = f"{service.settings.base_url.rstrip('/')}/api/v1/status-lists/{uscc}/{list_id}"
+    if slot is not None:  # the same reference as the licence's own credential: one list, one answer
+        status_index = slot.index
+        status_url = status_list_url(service.settings, slot.department_uscc, slot.list_id)
     now = service.clock()
     offline = issue_presentation(
         lt, record.fields, license_identifier=identifier, issuer=record.department_uscc, purpose=role.name,

@@ -32,7 +32,7 @@ from .errors import InvalidValueError, NotFoundError
 from .events import detail_json
 from .records import LicenseRecord
 from .repositories import Registry, _check_aware, _check_limit, _check_sha256_hex, _check_text, _license
-from .tables import AcceptanceRecord, Department, License, PresentationToken, Principal, StatusListEntry
+from .tables import AcceptanceRecord, License, PresentationToken, Principal
 
 __all__ = [
     "AcceptanceEntry",
@@ -48,7 +48,6 @@ __all__ = [
     "holder_owns_license",
     "list_acceptance_records",
     "set_holder_code",
-    "status_list_slot",
 ]
 
 _MAX_PURPOSE = 32  # presentation_tokens.purpose
@@ -284,14 +283,3 @@ def list_acceptance_records(
 
 # -- status list reference ------------------------------------------------------------------------------
 
-def status_list_slot(registry: Registry, identifier: str) -> tuple[str, int, int] | None:
-    """The licence's place in its issuer's status list: (issuer USCC, list id, index), or ``None`` if
-    the licence has none (issued before status lists, or unknown). A presentation carries the same
-    reference as the licence's own credential, so an offline verifier checks it against the same list."""
-    with registry._work(write=False) as s:
-        found = s.execute(
-            select(Department.uscc, StatusListEntry.list_id, StatusListEntry.idx)
-            .join(Department, Department.id == StatusListEntry.department_id)
-            .where(StatusListEntry.identifier == identifier)
-        ).one_or_none()
-        return None if found is None else (str(found[0]), int(found[1]), int(found[2]))

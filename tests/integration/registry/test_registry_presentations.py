@@ -23,9 +23,9 @@ from registry.presentations import (
     holder_owns_license,
     list_acceptance_records,
     set_holder_code,
-    status_list_slot,
 )
 from registry.records import PrincipalRecord
+from registry.statuslists import status_slot
 
 from .conftest import OTHER_USCC, FakeClock
 
@@ -156,7 +156,7 @@ def test_acceptance_records(registry: Registry, make_license) -> None:
 
 
 def test_a_licence_without_a_status_list_entry_has_no_slot(registry: Registry, make_license) -> None:
-    assert status_list_slot(registry, make_license().identifier) is None
+    assert status_slot(registry, make_license().identifier) is None
 
 
 def test_a_presentation_finds_the_licence_status_list_slot(registry: Registry, make_license, department,
@@ -169,4 +169,5 @@ def test_a_presentation_finds_the_licence_status_list_slot(registry: Registry, m
     with Session(registry.engine) as session, session.begin():
         session.add(StatusListEntry(identifier=licence.identifier, department_id=department.id, list_id=3,
                                     idx=90_210, created_at=clock()))
-    assert status_list_slot(registry, licence.identifier) == (department.uscc, 3, 90_210)
+    slot = status_slot(registry, licence.identifier)
+    assert slot is not None and (slot.department_uscc, slot.list_id, slot.index) == (department.uscc, 3, 90_210)
