@@ -132,6 +132,7 @@ class TrustService:
     _keystore: SoftwareKeyStore | None = field(default=None, init=False, repr=False)
     _private: Registry | None = field(default=None, init=False, repr=False)
     _trust_cache: tuple[tuple[int, int], TrustStore] | None = field(default=None, init=False, repr=False)
+    _type_cache: dict[str, tuple[str, LicenseType]] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def open(
@@ -489,9 +490,18 @@ class TrustService:
     # -- catalogue (GB/T 36902) -----------------------------------------------------------------------
     def license_types(self) -> tuple[LicenseType, ...]:
         """The catalogue: every licence type stored in the registry (the built-ins until ``init``)."""
-        stored = [license_type_from_json(r.definition_json) for r in self.registry.list_license_types()
+        stored = [self._parsed_type(r.code, r.definition_json) for r in self.registry.list_license_types()
                   if r.definition_json]
         return tuple(stored) or BUILTIN_TYPES
+
+    def _parsed_type(self, code: str, definition_json: str) -> LicenseType:
+        # Parsing and validating a definition costs more than reading it; reuse the parse while the stored
+        # text is the same (every verification looks its licence type up).
+        cached = self._type_cache.get(code)
+        if cached is None or cached[0] != definition_json:
+            cached = (definition_json, license_type_from_json(definition_json))
+            self._type_cache[code] = cached
+        return cached[1]
 
     def license_type(self, key: str) -> LicenseType:
         """A catalogue type by its 21-character code, its short name or its Chinese name."""
