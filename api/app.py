@@ -14,10 +14,17 @@ from .service import ServiceError, TrustService, utc_now
 from .settings import Settings, load_settings, resolve_home
 
 
+class KeyStoreLockedError(ServiceError):
+    """The server was started without the key store passphrase: signing and personal data are unavailable."""
+
+    code = "key_store_locked"
+    status = 503
+
+
 def _env_passphrase() -> str:
     value = os.environ.get("YINXIN_PASSPHRASE")
     if not value:
-        raise ServiceError("the key store is locked: start the server with YINXIN_PASSPHRASE set")
+        raise KeyStoreLockedError("the key store is locked: start the server with YINXIN_PASSPHRASE set")
     return value
 
 

@@ -7,7 +7,7 @@ cannot be evaluated at all. Knows nothing of HTTP, databases or the CLI.
 from .errors import InputTooLargeError, MalformedInputError, TrustConfigurationError, VerificationError
 from .pdf import verify_pdf
 from .ports import LicenseStatusSource, StatusUnavailableError
-from .qr import verify_qr
+from .qr import OfflineVerifier, verify_offline, verify_qr
 from .result import Check, CheckOutcome, Verdict, VerificationResult, verdict_of
 from .trust import TrustStore
 
@@ -17,6 +17,7 @@ __all__ = [
     "InputTooLargeError",
     "LicenseStatusSource",
     "MalformedInputError",
+    "OfflineVerifier",
     "StatusUnavailableError",
     "TrustConfigurationError",
     "TrustStore",
@@ -24,6 +25,7 @@ __all__ = [
     "VerificationError",
     "VerificationResult",
     "verdict_of",
+    "verify_offline",
     "verify_pdf",
     "verify_qr",
 ]

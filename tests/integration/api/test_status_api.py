@@ -8,6 +8,7 @@ credentials verified offline, at injected times, by :mod:`verification` alone.
 from __future__ import annotations
 
 import argparse
+import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -281,3 +282,26 @@ def test_exported_files_verify_offline_without_the_home(env: Env, tmp_path: Path
     result = status_api.verify_offline_files(fresh["qr_text"], roots=root, trust_list=tmp_path / "trust.cose",
                                              status_lists=[tmp_path / "status.cwt"], now=datetime.now(UTC))
     assert result.verdict is Verdict.VALID  # the fresh licence's index is VALID in the exported list
+
+
+def test_a_server_without_the_passphrase_says_503_for_what_needs_keys(tmp_path: Path) -> None:
+    """Started without YINXIN_PASSPHRASE: public verification still answers; signing says 503, not 400 or 500."""
+    service = TrustService.open(load_settings(tmp_path, {}), passphrase=lambda: "locked server passphrase")
+    service.initialise()
+    service.add_department(uscc="11330100002500295Y", name="示范市公安局")
+    service.create_seal(uscc="11330100002500295Y")
+    service.set_issuer(license_type="business-licence", uscc="11330100002500295Y", allowed=True, actor="test")
+    service.issue_license(department_uscc="11330100002500295Y", license_type="business-licence", actor="test", fields={
+        "uscc": "91330100MA2CDE019E", "name": "示范科技有限公司", "entity_type": "有限责任公司",
+        "legal_representative": "李明", "registered_capital": "100", "established": "2019-08-01",
+        "business_term": "长期", "address": "浙江省示范市滨江区网商路699号", "business_scope": "软件开发。"})
+    saved = os.environ.pop("YINXIN_PASSPHRASE", None)
+    try:
+        with TestClient(create_app(load_settings(tmp_path, {}))) as client:
+            assert client.get("/api/v1/health").status_code == 200
+            response = client.get("/api/v1/status-lists/11330100002500295Y/0")
+            assert response.status_code == 503, response.text
+            assert response.json()["code"] == "key_store_locked"
+    finally:
+        if saved is not None:
+            os.environ["YINXIN_PASSPHRASE"] = saved
