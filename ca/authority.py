@@ -12,6 +12,7 @@ An SM2 CA certifies SM2 keys only, and only an SM2 CA certifies SM2 keys.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     CertificatePublicKeyTypes,
     PublicKeyTypes,
 )
+from cryptography.x509.oid import NameOID
 
 from .algorithms import KeySigner, SignatureAlgorithm, SoftwareSigner, certificate_hash
 from .errors import CAError, UnsupportedAlgorithmError
@@ -62,6 +64,20 @@ def validity_window(
         # The shell model (RFC 5280 §6 in practice): nothing outlives its issuer.
         end = min(end, issuer_not_after)
     return not_before, end
+
+
+def certificate_kid(certificate: x509.Certificate) -> bytes:
+    """The COSE ``kid`` of a signer certificate: the first 8 bytes of SHA-256 over its DER (HCERT §3.3.1).
+
+    Not unique: a verifier tries every certificate with a matching kid.
+    """
+    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest()[:8]
+
+
+def organization_identifier(certificate: x509.Certificate) -> str | None:
+    """The subject's organizationIdentifier (X.520 2.5.4.97): a department's 统一社会信用代码 in our profiles."""
+    values = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    return str(values[0].value) if values else None
 
 
 def public_key_der(certificate: x509.Certificate) -> bytes:

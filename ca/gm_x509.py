@@ -39,11 +39,10 @@ from typing import Any, Final
 from asn1crypto import algos, core, crl, keys, parser
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from . import oids
 from .algorithms import KeySigner, SignatureAlgorithm
-from .authority import validity_window
+from .authority import public_key_der, validity_window
 from .errors import CAError
 from .profiles import CertificateProfile
 from .sm2 import SM2Error, SM2PublicKey
@@ -126,12 +125,6 @@ def _sm2_signer_key(signer: KeySigner) -> SM2PublicKey:
     return key
 
 
-def _spki_der(certificate: x509.Certificate) -> bytes:
-    loaded = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-    spki: bytes = loaded["tbs_certificate"]["subject_public_key_info"].dump()
-    return spki
-
-
 def _key_identifier(public_key: SM2PublicKey) -> bytes:
     # RFC 5280 §4.2.1.2 method (1): SHA-1 over the subjectPublicKey BIT STRING value, as cryptography does
     # for ECDSA keys. An identifier, not a security function.
@@ -169,7 +162,7 @@ def build_certificate(
         issuer_name = subject
         authority_key_id = _key_identifier(public_key)
     else:
-        if _spki_der(issuer_certificate) != signer_key.to_spki_der():
+        if public_key_der(issuer_certificate) != signer_key.to_spki_der():
             raise CAError("the CA's key does not match its certificate")
         constraints = issuer_certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
         usage = issuer_certificate.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -259,7 +252,7 @@ def build_crl(
     must be an SM2 CA certificate with cRLSign whose key ``signer`` holds.
     """
     signer_key = _sm2_signer_key(signer)
-    if _spki_der(issuer_certificate) != signer_key.to_spki_der():
+    if public_key_der(issuer_certificate) != signer_key.to_spki_der():
         raise CAError("the CA's key does not match its certificate")
     usage = issuer_certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     if not usage.crl_sign:

@@ -14,7 +14,6 @@ the IANA CWT Claims (RFC 8392 §9.1) and COSE Algorithms (RFC 9053 §10.2 / RFC 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import zlib
 from collections.abc import Mapping
@@ -28,10 +27,10 @@ import cbor2
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
-from cryptography.x509.oid import NameOID
 
 from ca import KeySigner, SignatureAlgorithm
-from ca.authority import public_key_der
+from ca.authority import certificate_kid as kid_of
+from ca.authority import organization_identifier, public_key_der
 from ca.sm2 import SM2PublicKey
 
 from .errors import CredentialError, FieldValidationError
@@ -177,14 +176,6 @@ class CredentialClaims:
         }
 
 
-def kid_of(certificate: x509.Certificate) -> bytes:
-    """The COSE ``kid``: the first 8 bytes of SHA-256 over the signer certificate's DER (HCERT §3.3.1).
-
-    Not unique: a verifier tries every certificate with a matching kid.
-    """
-    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest()[:8]
-
-
 def _cose_alg(signer: KeySigner) -> int:
     algorithm = signer.algorithm
     try:
@@ -211,11 +202,6 @@ def _spki_der(signer: KeySigner) -> bytes:
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def _organization_identifier(certificate: x509.Certificate) -> str | None:
-    values = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
-    return str(values[0].value) if values else None
-
-
 def issue_credential(
     claims: CredentialClaims, *, signer: KeySigner, certificate: x509.Certificate
 ) -> str:
@@ -230,7 +216,7 @@ def issue_credential(
     alg = _cose_alg(signer)
     if _spki_der(signer) != public_key_der(certificate):
         raise CredentialError("the signer's key does not match the certificate")
-    if _organization_identifier(certificate) != claims.issuer:
+    if organization_identifier(certificate) != claims.issuer:
         raise CredentialError("the issuer USCC differs from the signer certificate's organizationIdentifier")
     certificate_validity = (certificate.not_valid_before_utc, certificate.not_valid_after_utc)
     if claims.issued_at < certificate_validity[0] or claims.expires_at > certificate_validity[1]:

@@ -34,10 +34,9 @@ from types import MappingProxyType
 
 import cbor2
 from cryptography import x509
-from cryptography.x509.oid import NameOID
 
 from ca import KeySigner
-from ca.authority import public_key_der
+from ca.authority import organization_identifier, public_key_der
 
 from .credential import HEADER_ALG, HEADER_KID, _cose_alg, _cose_signature, _spki_der, kid_of
 from .errors import FieldValidationError, IssuanceError
@@ -174,11 +173,6 @@ class StatusListClaims:
         }
 
 
-def _organization_identifier(certificate: x509.Certificate) -> str | None:
-    values = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
-    return str(values[0].value) if values else None
-
-
 def issue_status_list(claims: StatusListClaims, *, signer: KeySigner, certificate: x509.Certificate) -> bytes:
     """Sign ``claims`` as a Status List Token (draft §5.2: a CWT in COSE_Sign1) and return its bytes.
 
@@ -189,7 +183,7 @@ def issue_status_list(claims: StatusListClaims, *, signer: KeySigner, certificat
     alg = _cose_alg(signer)
     if _spki_der(signer) != public_key_der(certificate):
         raise IssuanceError("the signer's key does not match the certificate")
-    if _organization_identifier(certificate) != claims.issuer:
+    if organization_identifier(certificate) != claims.issuer:
         raise IssuanceError("the list's issuer differs from the signer certificate's organizationIdentifier")
     if claims.issued_at < certificate.not_valid_before_utc or claims.expires_at > certificate.not_valid_after_utc:
         raise IssuanceError("the status list's validity must lie within the signer certificate's validity")

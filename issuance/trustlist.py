@@ -43,10 +43,9 @@ from datetime import UTC, datetime
 import cbor2
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
 
 from ca import KeySigner
-from ca.authority import public_key_der
+from ca.authority import organization_identifier, public_key_der
 
 from .credential import HEADER_ALG, _cose_alg, _cose_signature, _spki_der, kid_of
 from .errors import FieldValidationError, IssuanceError
@@ -69,11 +68,6 @@ def _utc(value: datetime, name: str) -> datetime:
 
 def _der(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.DER)
-
-
-def _organization_identifier(certificate: x509.Certificate) -> str | None:
-    values = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
-    return str(values[0].value) if values else None
 
 
 @dataclass(frozen=True)
@@ -113,7 +107,7 @@ class TrustListClaims:
                 "not_before": int(certificate.not_valid_before_utc.timestamp()),
                 "not_after": int(certificate.not_valid_after_utc.timestamp()),
             }
-            uscc = _organization_identifier(certificate)
+            uscc = organization_identifier(certificate)
             if uscc is not None:
                 entry["issuer"] = uscc
             entries.append(entry)

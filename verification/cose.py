@@ -21,8 +21,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.oid import NameOID
 
+from ca.authority import organization_identifier as subject_organization_identifier
 from ca.sm2 import SM2Error, SM2PublicKey
 
 __all__ = [
@@ -132,7 +132,6 @@ class _Facts:
 @functools.lru_cache(maxsize=_CACHED_CERTIFICATES)
 def _facts_of(certificate: x509.Certificate) -> _Facts:
     # Keyed by certificate equality (its DER): equal certificates loaded again share the entry.
-    values = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
     key: object
     try:
         key = certificate.public_key()
@@ -142,7 +141,7 @@ def _facts_of(certificate: x509.Certificate) -> _Facts:
         except SM2Error:
             key = exc
     return _Facts(name=certificate.subject.rfc4514_string(),
-                  organization=str(values[0].value) if values else None, key=key)
+                  organization=subject_organization_identifier(certificate), key=key)
 
 
 # The same certificate objects come back on every scan (a verifier's trust store holds them): look

@@ -13,7 +13,6 @@ certificates do not carry, and its extension policies cannot lift the algorithm 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtensionOID
 
+from ca.authority import certificate_kid as kid_of
 from ca.sm2 import SM2_SM3_SIGNATURE_OID, SM2Error, SM2PublicKey
 
 from .errors import TrustConfigurationError
@@ -40,11 +40,6 @@ MAX_CACHED_PATHS = 10_000
 # not process makes the certificate unacceptable). keyUsage and basicConstraints are enforced below.
 _PROCESSED_CRITICAL = frozenset({ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE})
 _ACCEPTED_HASHES = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
-
-
-def kid_of(certificate: x509.Certificate) -> bytes:
-    """COSE ``kid`` of a signer certificate: SHA-256 over its DER, first 8 bytes (HCERT §3.3.1)."""
-    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest()[:8]
 
 
 def _name(certificate: x509.Certificate) -> str:
